@@ -1,0 +1,26 @@
+"""The services of one running process, wired together by `plaudit.app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plaudit.config import Settings
+from plaudit.domain.clock import Clock
+from plaudit.domain.event_catalog import EventCatalog
+from plaudit.events.log import EventLog
+from plaudit.events.service import EventService
+from plaudit.observability.metrics import Metrics
+from plaudit.store.database import Database
+from plaudit.tenancy.service import TenancyService
+
+
+@dataclass(slots=True)
+class Container:
+    settings: Settings
+    clock: Clock
+    db: Database
+    metrics: Metrics
+    catalog: EventCatalog
+    event_log: EventLog
+    tenancy: TenancyService
+    events: EventService

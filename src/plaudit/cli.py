@@ -1,0 +1,228 @@
+"""The `plaudit` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from plaudit.config import Settings, describe_settings
+from plaudit.domain.api_keys import Environment, Scope
+from plaudit.domain.errors import ClientError, ConfigurationError
+from plaudit.observability.logs import configure_logging
+from plaudit.tenancy.models import ApiKeyInfo
+
+T = TypeVar("T")
+
+
+def _settings_help() -> str:
+    lines = ["\b", "Settings (environment variables):"]
+    for name, default, description in describe_settings():
+        shown = f" [default: {default}]" if default else ""
+        lines.append(f"  {name}{shown}")
+        lines.append(f"      {description}")
+    return "\n".join(lines)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - non-Linux platforms
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def _load_settings(**overrides: Any) -> Settings:
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise click.ClickException(f"invalid settings: {exc}") from exc
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _with_container(action: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `action(container)` against a migrated database, without background workers."""
+    from plaudit.app import build_container, running
+
+    async def main() -> T:
+        container = build_container(_load_settings())
+        async with running(container, with_workers=False):
+            return await action(container)
+
+    try:
+        return _run(main())
+    except (ClientError, ConfigurationError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(epilog=_settings_help(), context_settings={"max_content_width": 100})
+@click.version_option(package_name="plaudit")
+def main() -> None:
+    """Plaudit: integration hub for employee engagement and incentive programs."""
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [default: PLAUDIT_HOST or 127.0.0.1]")
+@click.option("--port", type=int, help="Port to listen on [default: PLAUDIT_PORT or 8000]")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the API and the background workers in one process."""
+    import uvicorn
+
+    from plaudit.app import create_app
+
+    settings = _load_settings(host=host, port=port)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    _run(server.serve())
+    if not server.started:
+        sys.exit(1)
+
+
+@main.command()
+def worker() -> None:
+    """Run only the background workers (the scale-out unit on PostgreSQL)."""
+    from plaudit.app import build_container, running
+
+    settings = _load_settings()
+
+    async def run_worker() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with running(build_container(settings), with_workers=True):
+            await stop.wait()
+
+    _run(run_worker())
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations and exit."""
+    from plaudit.app import build_container
+    from plaudit.store import migrate as migrations
+
+    async def run_migrations() -> str | None:
+        container = build_container(_load_settings())
+        try:
+            await migrations.upgrade(container.db)
+            return await migrations.current_revision(container.db)
+        finally:
+            await container.db.dispose()
+
+    click.echo(f"database at revision {_run(run_migrations())}")
+
+
+@main.group()
+def orgs() -> None:
+    """Manage organizations."""
+
+
+@orgs.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON")
+def orgs_create(name: str, as_json: bool) -> None:
+    """Create an organization with production and staging environments and a key for each."""
+    created = _with_container(lambda c: c.tenancy.create_organization(name))
+    payload = {
+        "org_id": created.id,
+        "name": created.name,
+        "environments": {
+            env.value: {"id": created.environment_ids[env], "api_key": created.keys[env].secret}
+            for env in Environment
+        },
+    }
+    if as_json:
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(f"organization {created.id} ({created.name})")
+    for env in Environment:
+        click.echo(
+            f"  {env.value:<10} {created.environment_ids[env]}  key {created.keys[env].secret}"
+        )
+    click.echo("Keys are shown once; store them now.")
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+_ENV_CHOICE = click.Choice([e.value for e in Environment])
+_SCOPE_CHOICE = click.Choice([s.value for s in Scope])
+
+
+@keys.command("create")
+@click.option("--org", "org_id", required=True, help="Organization id (org_...)")
+@click.option("--env", "environment", type=_ENV_CHOICE, required=True)
+@click.option("--name", required=True, help="What the key is for")
+@click.option("--scope", "scopes", type=_SCOPE_CHOICE, multiple=True, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON")
+def keys_create(
+    org_id: str, environment: str, name: str, scopes: tuple[str, ...], as_json: bool
+) -> None:
+    """Create a key; its secret is printed once."""
+    issued = _with_container(
+        lambda c: c.tenancy.create_key(org_id, Environment(environment), name, map(Scope, scopes))
+    )
+    if as_json:
+        click.echo(json.dumps({**_key_json(issued.info), "api_key": issued.secret}, indent=2))
+    else:
+        click.echo(f"{issued.info.id}  {issued.secret}\nThe key is shown once; store it now.")
+
+
+@keys.command("list")
+@click.option("--org", "org_id", required=True)
+@click.option("--env", "environment", type=_ENV_CHOICE)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON")
+def keys_list(org_id: str, environment: str | None, as_json: bool) -> None:
+    """List keys (never their secrets)."""
+    env = Environment(environment) if environment else None
+    infos = _with_container(lambda c: c.tenancy.list_keys(org_id, env))
+    if as_json:
+        click.echo(json.dumps([_key_json(i) for i in infos], indent=2))
+        return
+    for info in infos:
+        state = f"revoked {info.revoked_at:%Y-%m-%d}" if info.revoked_at else "active"
+        click.echo(
+            f"{info.id}  {info.environment.value:<10} {info.display_prefix}...  "
+            f"{','.join(info.scopes):<32} {state:<18} {info.name}"
+        )
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON")
+def keys_revoke(key_id: str, as_json: bool) -> None:
+    """Revoke a key at once."""
+    info = _with_container(lambda c: c.tenancy.revoke_key(key_id))
+    click.echo(json.dumps(_key_json(info), indent=2) if as_json else f"revoked {info.id}")
+
+
+def _key_json(info: ApiKeyInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "organization_id": info.organization_id,
+        "environment": info.environment.value,
+        "environment_id": info.environment_id,
+        "name": info.name,
+        "prefix": info.display_prefix,
+        "scopes": list(info.scopes),
+        "created_at": info.created_at.isoformat(),
+        "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
+    }

@@ -1,0 +1,78 @@
+"""Settings: read once from `PLAUDIT_*` environment variables into one typed object."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+DEFAULT_DATABASE_URL = "sqlite:///./plaudit.db"
+
+
+class Settings(BaseSettings):
+    """Every operator setting. `plaudit --help` and the README list them."""
+
+    model_config = SettingsConfigDict(env_prefix="PLAUDIT_", extra="ignore", frozen=True)
+
+    database_url: SecretStr = Field(
+        default=SecretStr(DEFAULT_DATABASE_URL),
+        description="sqlite:///path/to/file.db (default ./plaudit.db) or postgresql://user@host/db",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `plaudit serve` listens on")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `plaudit serve` listens on")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Minimum level of the JSON log lines on stderr"
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted (bytes)"
+    )
+    migrate_on_start: bool = Field(
+        default=True, description="Apply database migrations when `serve`/`worker` start"
+    )
+    shutdown_grace_s: float = Field(
+        default=20.0, ge=0, description="Seconds in-flight work may take to finish on SIGTERM"
+    )
+    db_pool_size: int = Field(
+        default=10, ge=1, description="Database connections per process (PostgreSQL)"
+    )
+    outbound_allow_cidrs: str = Field(
+        default="",
+        description="Comma-separated CIDRs exempt from the private-address rule for webhooks",
+    )
+    outbound_ca_bundle: str | None = Field(
+        default=None, description="PEM file of extra CAs trusted for webhook endpoints"
+    )
+    outbound_allow_http: bool = Field(
+        default=False, description="Allow plain-http webhook URLs (development only)"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: SecretStr) -> SecretStr:
+        url = make_url(value.get_secret_value())
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("PLAUDIT_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return value
+
+    def database_url_masked(self) -> str:
+        return make_url(self.database_url.get_secret_value()).render_as_string(hide_password=True)
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for help text."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
+        shown = (
+            ""
+            if default is None
+            else str(default).lower()
+            if isinstance(default, bool)
+            else str(default)
+        )
+        rows.append((f"PLAUDIT_{name.upper()}", shown, field.description or ""))
+    return rows

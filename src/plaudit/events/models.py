@@ -1,0 +1,48 @@
+"""Values of the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event a domain change wants to append."""
+
+    type: str
+    data: Mapping[str, Any]
+    idempotency_key: str | None = None
+    is_test: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: str
+    environment_id: str
+    type: str
+    schema_version: int
+    data: Mapping[str, Any]
+    is_test: bool
+    idempotency_key: str | None
+    created_at: datetime
+    # Set on events appended in this transaction; False when an idempotency key matched.
+    created: bool = field(default=True, compare=False)
+
+    def envelope(self) -> dict[str, Any]:
+        """The outbound body: `{"type", "timestamp", "data"}` (wire contract)."""
+        return {"type": self.type, "timestamp": rfc3339(self.created_at), "data": self.data}
+
+
+class EventHook(Protocol):
+    """Runs inside the appending transaction for newly stored events (fan-out attaches here)."""
+
+    async def __call__(self, conn: AsyncConnection, events: Sequence[StoredEvent]) -> None: ...
+
+
+def rfc3339(instant: datetime) -> str:
+    return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,109 @@
+"""Publishing events through the API and reading the log back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+
+from plaudit.domain.errors import InvalidRequest, NotFound
+from plaudit.events.log import EventLog
+from plaudit.events.models import EventDraft, StoredEvent
+from plaudit.store.database import Database
+from plaudit.store.pagination import Cursor, Order, Page, decode_cursor, encode_cursor
+from plaudit.store.tables import events
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    types: Sequence[str] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class EventService:
+    def __init__(self, db: Database, log: EventLog) -> None:
+        self._db = db
+        self._log = log
+
+    async def publish(
+        self,
+        environment_id: str,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> StoredEvent:
+        draft = EventDraft(type=event_type, data=data, idempotency_key=idempotency_key)
+        async with self._db.transaction() as conn:
+            return await self._log.append(conn, environment_id, draft)
+
+    async def get(self, environment_id: str, event_id: str) -> StoredEvent:
+        async with self._db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(events).where(
+                        events.c.environment_id == environment_id, events.c.id == event_id
+                    )
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no event {event_id}")
+        return _stored(row)
+
+    async def list(
+        self,
+        environment_id: str,
+        filters: EventFilter,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        order: Order = "desc",
+    ) -> Page[StoredEvent]:
+        if filters.since and filters.until and filters.since > filters.until:
+            raise InvalidRequest("`since` is after `until`", code="invalid_time_range")
+        unknown = [t for t in filters.types if t not in self._log.catalog]
+        if unknown:
+            raise InvalidRequest(
+                f"unknown event type {unknown[0]!r}", code="unknown_event_type", details=unknown
+            )
+        position = decode_cursor(cursor) if cursor else None
+        if position is not None:
+            order = position.order
+        query = select(events).where(events.c.environment_id == environment_id)
+        if filters.types:
+            query = query.where(events.c.type.in_(list(filters.types)))
+        if filters.since:
+            query = query.where(events.c.created_at >= filters.since)
+        if filters.until:
+            query = query.where(events.c.created_at < filters.until)
+        if position is not None:
+            query = query.where(
+                events.c.id > position.after_id
+                if order == "asc"
+                else events.c.id < position.after_id
+            )
+        query = query.order_by(events.c.id.asc() if order == "asc" else events.c.id.desc())
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query.limit(limit + 1))).all()
+        items = [_stored(row) for row in rows[:limit]]
+        next_cursor = (
+            encode_cursor(Cursor(after_id=items[-1].id, order=order)) if len(rows) > limit else None
+        )
+        return Page(items=items, next_cursor=next_cursor)
+
+
+def _stored(row: Row[Any]) -> StoredEvent:
+    return StoredEvent(
+        id=row.id,
+        environment_id=row.environment_id,
+        type=row.type,
+        schema_version=row.schema_version,
+        data=row.data,
+        is_test=row.is_test,
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
+    )

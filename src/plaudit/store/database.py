@@ -1,0 +1,119 @@
+"""Engines and transactions for SQLite (default) and PostgreSQL.
+
+SQLite allows one writer at a time. Rather than letting concurrent writers collide
+and retry on SQLITE_BUSY, every write transaction goes through a one-connection
+pool and starts with BEGIN IMMEDIATE: writes queue in-process, and the file lock
+is taken up front so a read-then-write transaction can never deadlock with another
+process. Reads use their own pool and never wait for writers (WAL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from plaudit.domain.errors import ConfigurationError
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+def async_url(raw: str) -> URL:
+    """Pick the async driver for the user: sqlite -> aiosqlite, postgresql -> asyncpg."""
+    url = make_url(raw.replace("postgres://", "postgresql://", 1))
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise ConfigurationError("SQLite needs a file path: sqlite:///path/to/plaudit.db")
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+asyncpg")
+    raise ConfigurationError(f"unsupported database {backend!r}: use sqlite:// or postgresql://")
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _install_sqlite_pragmas(engine: AsyncEngine, *, begin: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=30000",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+
+class Database:
+    """The process's database handle: a write path and a read path."""
+
+    def __init__(self, raw_url: str, *, pool_size: int = 10) -> None:
+        self.url = async_url(raw_url)
+        self.dialect: Dialect = (
+            "sqlite" if self.url.get_backend_name() == "sqlite" else "postgresql"
+        )
+        common: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+        if self.dialect == "sqlite":
+            self._writer = create_async_engine(
+                self.url, pool_size=1, max_overflow=0, pool_timeout=120, **common
+            )
+            self._reader = create_async_engine(
+                self.url, pool_size=max(2, pool_size // 2), max_overflow=0, **common
+            )
+            _install_sqlite_pragmas(self._writer, begin="BEGIN IMMEDIATE")
+            _install_sqlite_pragmas(self._reader, begin="BEGIN")
+        else:
+            engine = create_async_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+                **common,
+            )
+            self._writer = self._reader = engine
+
+    @property
+    def write_engine(self) -> AsyncEngine:
+        return self._writer
+
+    @property
+    def read_engine(self) -> AsyncEngine:
+        return self._reader
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: commits on success, rolls back on any exception."""
+        async with self._writer.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only snapshot."""
+        async with self._reader.connect() as conn, conn.begin():
+            yield conn
+
+    async def ping(self) -> None:
+        async with self._reader.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self._writer.dispose()
+        if self._reader is not self._writer:
+            await self._reader.dispose()
