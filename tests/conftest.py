@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import trustme
 from sqlalchemy.engine import make_url
 
 from plaudit.config import Settings
@@ -67,5 +68,23 @@ def is_postgres(database_url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, shutdown_grace_s=5)  # type: ignore[arg-type]
+def tls_ca() -> trustme.CA:
+    """The CA behind every HTTPS receiver in the tests; Plaudit trusts it via the settings."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    bundle = tmp_path_factory.mktemp("ca") / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(bundle))
+    return Settings(
+        database_url=database_url,  # type: ignore[arg-type]
+        shutdown_grace_s=5,
+        # Receivers in tests listen on loopback; production refuses these addresses.
+        outbound_allow_cidrs="127.0.0.0/8,::1/128",
+        outbound_allow_http=True,
+        outbound_ca_bundle=str(bundle),
+        delivery_poll_interval_s=0.05,
+    )

@@ -5,17 +5,32 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
+import aiohttp
 from fastapi import FastAPI
 
 from plaudit import __version__
 from plaudit.api.errors import install_error_handlers
 from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
-from plaudit.api.routers import event_types, events, health
+from plaudit.api.routers import endpoints, event_types, events, health, messages
 from plaudit.app_container import Container
 from plaudit.config import Settings
+from plaudit.delivery.backlog_sampler import BacklogSampler
+from plaudit.delivery.claims import Claimer, ClaimLimits
+from plaudit.delivery.dispatcher import Dispatcher, DispatcherSettings
+from plaudit.delivery.endpoint_cache import EndpointCache
+from plaudit.delivery.endpoints import EndpointService
+from plaudit.delivery.fanout import FanOut
+from plaudit.delivery.outbound_guard import OutboundPolicy, make_connector
+from plaudit.delivery.pg_listener import NotificationListener
+from plaudit.delivery.queries import DeliveryQueries
+from plaudit.delivery.recovery import JobRunner, RecoveryService
+from plaudit.delivery.results import ResultWriter
+from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock, SystemClock
-from plaudit.domain.event_catalog import default_catalog
+from plaudit.domain.event_catalog import EventCatalog, default_catalog
+from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -31,22 +46,84 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     clock = clock or SystemClock()
     db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
     catalog = default_catalog()
-    event_log = EventLog(catalog, clock)
+    operational = EventCatalog(OPERATIONAL_EVENT_TYPES)
+    operational_names = frozenset(operational.names())
+    event_log = EventLog(catalog, clock, operational=operational)
+    wakeup = Wakeup()
+    event_log.subscribe(FanOut(wakeup, operational_names))
+    policy = OutboundPolicy.from_settings(
+        settings.outbound_allow_http, settings.outbound_allow_cidrs, settings.outbound_ca_bundle
+    )
+    if policy.allow_http:
+        log.warning("PLAUDIT_OUTBOUND_ALLOW_HTTP is on: webhooks may travel unencrypted")
     return Container(
         settings=settings,
         clock=clock,
         db=db,
         metrics=Metrics(),
         catalog=catalog,
+        operational_catalog=operational,
         event_log=event_log,
         tenancy=TenancyService(db, clock),
         events=EventService(db, event_log),
+        wakeup=wakeup,
+        outbound_policy=policy,
+        endpoints=EndpointService(db, clock, catalog, operational, event_log, wakeup, policy),
+        recovery=RecoveryService(db, clock, wakeup, operational_names),
+        delivery_queries=DeliveryQueries(db, clock),
     )
 
 
-def background_services(_container: Container) -> list[BackgroundService]:
-    """The workers `serve` and `worker` run. Delivery and scheduling attach here."""
-    return []
+def build_dispatcher(container: Container, worker: str | None = None) -> Dispatcher:
+    settings = container.settings
+    policy = container.outbound_policy
+
+    def session() -> aiohttp.ClientSession:
+        connector = make_connector(policy, limit=settings.delivery_max_in_flight)
+        return aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
+
+    return Dispatcher(
+        claimer=Claimer(
+            container.db,
+            container.clock,
+            ClaimLimits(
+                batch=settings.delivery_max_in_flight,
+                per_endpoint=settings.delivery_per_endpoint,
+                lease=timedelta(seconds=settings.delivery_lease_s),
+            ),
+        ),
+        writer=ResultWriter(
+            container.db,
+            container.clock,
+            container.event_log,
+            disable_after=timedelta(hours=settings.endpoint_disable_after_h),
+            operational_types=frozenset(container.operational_catalog.names()),
+        ),
+        endpoints=EndpointCache(container.db),
+        session_factory=session,
+        clock=container.clock,
+        wakeup=container.wakeup,
+        metrics=container.metrics,
+        settings=DispatcherSettings(
+            max_in_flight=settings.delivery_max_in_flight,
+            per_endpoint=settings.delivery_per_endpoint,
+            poll_interval_s=settings.delivery_poll_interval_s,
+        ),
+        worker=worker,
+    )
+
+
+def background_services(container: Container) -> list[BackgroundService]:
+    """The workers `serve` and `worker` run."""
+    dispatcher = build_dispatcher(container)
+    services: list[BackgroundService] = [
+        dispatcher,
+        JobRunner(container.db, container.clock, container.wakeup, dispatcher.worker),
+        BacklogSampler(container.delivery_queries, container.metrics),
+    ]
+    if container.db.dialect == "postgresql":
+        services.append(NotificationListener(container.db.url, container.wakeup))
+    return services
 
 
 @asynccontextmanager
@@ -91,7 +168,13 @@ def create_app(
     )
     app.state.container = container
     install_error_handlers(app)
-    for router in (health.router, event_types.router, events.router):
+    for router in (
+        health.router,
+        event_types.router,
+        events.router,
+        endpoints.router,
+        messages.router,
+    ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plaudit.config import Settings
+from plaudit.delivery.endpoints import EndpointService
+from plaudit.delivery.outbound_guard import OutboundPolicy
+from plaudit.delivery.queries import DeliveryQueries
+from plaudit.delivery.recovery import RecoveryService
+from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
 from plaudit.events.log import EventLog
@@ -21,6 +26,12 @@ class Container:
     db: Database
     metrics: Metrics
     catalog: EventCatalog
+    operational_catalog: EventCatalog
     event_log: EventLog
     tenancy: TenancyService
     events: EventService
+    wakeup: Wakeup
+    outbound_policy: OutboundPolicy
+    endpoints: EndpointService
+    recovery: RecoveryService
+    delivery_queries: DeliveryQueries

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///./plaudit.db"
 
@@ -48,10 +49,31 @@ class Settings(BaseSettings):
         default=False, description="Allow plain-http webhook URLs (development only)"
     )
 
+    delivery_max_in_flight: int = Field(
+        default=256, ge=1, le=10_000, description="Concurrent webhook requests per worker process"
+    )
+    delivery_per_endpoint: int = Field(
+        default=64, ge=1, le=1_000, description="Concurrent requests to one endpoint per worker"
+    )
+    delivery_lease_s: float = Field(
+        default=120.0,
+        ge=5,
+        description="How long a claimed message is reserved before another worker may take it",
+    )
+    delivery_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="Fallback poll for due retries when nothing wakes a worker"
+    )
+    endpoint_disable_after_h: float = Field(
+        default=120.0, gt=0, description="Disable an endpoint failing continuously this long"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: SecretStr) -> SecretStr:
-        url = make_url(value.get_secret_value())
+        try:
+            url = make_url(value.get_secret_value())
+        except ArgumentError as exc:  # not a ValueError: pydantic would let it escape raw
+            raise ValueError("PLAUDIT_DATABASE_URL is not a valid database URL") from exc
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError("PLAUDIT_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value

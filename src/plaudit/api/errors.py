@@ -94,6 +94,17 @@ def _path(loc: Any) -> str:
 
 def _http_error(_request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # FastAPI answers a body json.loads cannot decode (not UTF-8, nested too deeply,
+        # a number too long to convert) with a bare 400: it is malformed JSON all the same.
+        reason = (
+            "it is not UTF-8"
+            if isinstance(exc.__cause__, UnicodeDecodeError)
+            else "it is nested too deeply"
+            if isinstance(exc.__cause__, RecursionError)
+            else "it cannot be decoded"
+        )
+        return error_response(400, "invalid_json", f"request body is not valid JSON: {reason}")
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404:

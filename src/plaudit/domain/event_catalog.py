@@ -16,7 +16,7 @@ from jsonschema.exceptions import SchemaError, ValidationError, best_match
 
 SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
-_NAME_RE: Final = re.compile(r"^([a-z][a-z0-9]*)\.([a-z][a-z0-9_]*)$")
+_NAME_RE: Final = re.compile(r"^([a-z][a-z0-9]*)\.([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)$")
 _IDENTIFIER_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DATE_TIME_RE: Final = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$"

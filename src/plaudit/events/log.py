@@ -8,7 +8,8 @@ its events and the fan-out rows the hooks add commit or vanish together
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -25,8 +26,11 @@ from plaudit.store.tables import events
 
 
 class EventLog:
-    def __init__(self, catalog: EventCatalog, clock: Clock) -> None:
+    def __init__(
+        self, catalog: EventCatalog, clock: Clock, operational: EventCatalog | None = None
+    ) -> None:
         self.catalog = catalog
+        self.operational = operational
         self._clock = clock
         self._hooks: list[EventHook] = []
 
@@ -52,6 +56,7 @@ class EventLog:
         fresh: list[StoredEvent] = []
         for draft in drafts:
             version = self._validate(draft)
+            _check_storable(draft)
             stored = await self._insert(conn, environment_id, draft, version)
             results.append(stored)
             if stored.created:
@@ -62,9 +67,12 @@ class EventLog:
         return results
 
     def _validate(self, draft: EventDraft) -> int:
+        catalog = self.catalog
+        if self.operational is not None and draft.type in self.operational:
+            catalog = self.operational
         try:
-            self.catalog.validate(draft.type, draft.data)
-            return self.catalog.get(draft.type).version
+            catalog.validate(draft.type, draft.data)
+            return catalog.get(draft.type).version
         except UnknownEventType as exc:
             raise InvalidRequest(
                 f"unknown event type {draft.type!r}",
@@ -140,6 +148,68 @@ class EventLog:
             created_at=row.created_at,
             created=False,
         )
+
+
+def _check_storable(draft: EventDraft) -> None:
+    problem = _storage_problem(draft.data)
+    if problem is not None:
+        path, message = problem
+        raise InvalidEventData(f"{path}: {message}", details=[{"path": path, "message": message}])
+    key_problem = _string_problem(draft.idempotency_key or "")
+    if key_problem is not None:
+        raise InvalidRequest(f"idempotency key {key_problem}", code="invalid_idempotency_key")
+
+
+def _string_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "must not contain NUL (\\u0000) characters"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def _storage_problem(data: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(path, reason) when `data` cannot be stored exactly as given, else None.
+
+    The store encodes JSON with orjson, which refuses integers beyond 64 bits, lone
+    surrogates and deep nesting, and would write NaN or Infinity as null; PostgreSQL's
+    jsonb refuses NUL characters. Each is the client's error, not a 500 or a changed event.
+    """
+    pending: list[tuple[str, Any]] = [("data", data)]
+    while pending:
+        path, node = pending.pop()
+        if isinstance(node, str):
+            problem = _string_problem(node)
+            if problem is not None:
+                return path, f"string {problem}"
+        elif isinstance(node, bool):
+            continue
+        elif isinstance(node, int):
+            if not -(2**63) <= node < 2**64:
+                return path, "integer is beyond the 64-bit range"
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                return path, "number must be finite (NaN and Infinity are not JSON)"
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                if isinstance(key, str) and key.isidentifier() and key.isascii():
+                    child = f"{path}.{key}"
+                else:
+                    child = f"{path}[{orjson.dumps(str(key), default=str).decode()}]"
+                key_problem = _string_problem(key) if isinstance(key, str) else None
+                if key_problem is not None:
+                    return child, f"key {key_problem}"
+                pending.append((child, value))
+        elif isinstance(node, list | tuple):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(node))
+    try:
+        orjson.dumps(data)
+    except orjson.JSONEncodeError as exc:
+        return "data", str(exc)
+    return None
 
 
 def _request_hash(draft: EventDraft) -> str:

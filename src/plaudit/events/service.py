@@ -37,11 +37,20 @@ class EventService:
         *,
         idempotency_key: str | None = None,
     ) -> StoredEvent:
+        if event_type not in self._log.catalog:
+            # Operational types are Plaudit's own; customers cannot forge them.
+            raise InvalidRequest(
+                f"unknown event type {event_type!r}",
+                code="unknown_event_type",
+                details={"known_types": list(self._log.catalog.names())},
+            )
         draft = EventDraft(type=event_type, data=data, idempotency_key=idempotency_key)
         async with self._db.transaction() as conn:
             return await self._log.append(conn, environment_id, draft)
 
     async def get(self, environment_id: str, event_id: str) -> StoredEvent:
+        if "\x00" in event_id:  # no id has one, and PostgreSQL refuses it in a parameter
+            raise NotFound(f"no event {event_id}")
         async with self._db.read() as conn:
             row = (
                 await conn.execute(
@@ -65,7 +74,12 @@ class EventService:
     ) -> Page[StoredEvent]:
         if filters.since and filters.until and filters.since > filters.until:
             raise InvalidRequest("`since` is after `until`", code="invalid_time_range")
-        unknown = [t for t in filters.types if t not in self._log.catalog]
+        operational = self._log.operational
+        unknown = [
+            t
+            for t in filters.types
+            if t not in self._log.catalog and (operational is None or t not in operational)
+        ]
         if unknown:
             raise InvalidRequest(
                 f"unknown event type {unknown[0]!r}", code="unknown_event_type", details=unknown

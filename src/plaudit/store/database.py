@@ -9,7 +9,7 @@ process. Reads use their own pool and never wait for writers (WAL).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -21,6 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from plaudit.domain.errors import ConfigurationError
 
 Dialect = Literal["sqlite", "postgresql"]
+_AFTER_COMMIT = "plaudit_after_commit"
+
+
+def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
+    """Run `callback` once the current write transaction has committed (never on rollback)."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 def async_url(raw: str) -> URL:
@@ -100,8 +106,13 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: commits on success, rolls back on any exception."""
-        async with self._writer.begin() as conn:
-            yield conn
+        async with self._writer.connect() as conn:
+            conn.info.pop(_AFTER_COMMIT, None)  # left over from a rolled-back use
+            async with conn.begin():
+                yield conn
+            callbacks = conn.info.pop(_AFTER_COMMIT, [])
+        for callback in callbacks:
+            callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

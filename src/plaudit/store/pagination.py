@@ -46,6 +46,7 @@ def decode_cursor(token: str) -> Cursor:
         after, order = payload["a"], payload["o"]
     except (binascii.Error, ValueError, TypeError, KeyError) as exc:
         raise InvalidRequest("cursor is not one this API issued", code="invalid_cursor") from exc
-    if not isinstance(after, str) or order not in ("asc", "desc"):
+    # NUL: no id contains one, and PostgreSQL refuses it in a query parameter.
+    if not isinstance(after, str) or "\x00" in after or order not in ("asc", "desc"):
         raise InvalidRequest("cursor is not one this API issued", code="invalid_cursor")
     return Cursor(after_id=after, order=order)

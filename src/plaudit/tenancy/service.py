@@ -31,8 +31,8 @@ class TenancyService:
     async def create_organization(self, name: str) -> CreatedOrganization:
         """An organization with a production and a staging environment, each with an admin key."""
         name = name.strip()
-        if not name or len(name) > 200:
-            raise ValidationFailed("organization name must be 1-200 characters")
+        if not name or len(name) > 200 or "\x00" in name:  # PostgreSQL refuses NUL in text
+            raise ValidationFailed("organization name must be 1-200 characters, without NUL")
         now = self._clock.now()
         org_id = new_id("org")
         env_ids: dict[Environment, str] = {}
@@ -135,8 +135,8 @@ class TenancyService:
         scopes: Sequence[Scope],
     ) -> IssuedKey:
         name = name.strip()
-        if not name or len(name) > 200:
-            raise ValidationFailed("key name must be 1-200 characters")
+        if not name or len(name) > 200 or "\x00" in name:  # PostgreSQL refuses NUL in text
+            raise ValidationFailed("key name must be 1-200 characters, without NUL")
         secret = generate_api_key(environment)
         info = ApiKeyInfo(
             id=new_id("key"),

@@ -1,0 +1,296 @@
+"""Claiming due messages with a lease, on SQLite and PostgreSQL.
+
+A claim sets `lease_owner`/`lease_expires_at` on pending, due messages; a worker that
+dies leaves leases that expire, and the messages are claimed again by anyone. On
+PostgreSQL concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`); on
+SQLite the single writer serializes claims.
+
+Per claim, an endpoint gets at most `per_endpoint` messages, and only one while it is
+failing (a half-open probe), so one slow endpoint cannot fill a worker. FIFO endpoints
+only ever offer their oldest pending message; rate-limited endpoints spend tokens of a
+bucket stored on the endpoint row, so the limit holds across all workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from plaudit.delivery.models import ClaimedMessage
+from plaudit.domain.clock import Clock
+from plaudit.store.database import Database
+from plaudit.store.tables import endpoints, events, messages
+
+# A failing endpoint is probed one message at a time after this many failures in a row.
+CIRCUIT_THRESHOLD = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLimits:
+    batch: int = 256
+    per_endpoint: int = 64
+    lease: timedelta = timedelta(seconds=120)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    messages: list[ClaimedMessage]
+    # Rate-limited endpoints had due messages but no tokens: poll again soon.
+    throttled: bool
+
+
+class Claimer:
+    def __init__(self, db: Database, clock: Clock, limits: ClaimLimits) -> None:
+        self._db = db
+        self._clock = clock
+        self.limits = limits
+
+    async def claim(self, worker: str, limit: int, saturated: Collection[str] = ()) -> ClaimResult:
+        now = self._clock.now()
+        claimed_ids: list[str] = []
+        throttled = False
+        async with self._db.transaction() as conn:
+            claimed_ids += await self._claim(conn, worker, now, limit, saturated, mode="plain")
+            if len(claimed_ids) < limit:
+                claimed_ids += await self._claim(
+                    conn, worker, now, limit - len(claimed_ids), saturated, mode="fifo"
+                )
+            loaded = await _load(conn, claimed_ids)
+        if len(loaded) < limit:
+            more, throttled = await self._claim_rate_limited(
+                worker, now, limit - len(loaded), saturated
+            )
+            loaded += more
+        return ClaimResult(messages=loaded, throttled=throttled)
+
+    async def release(self, worker: str, message_ids: Sequence[str]) -> None:
+        """Give back claims that will not be sent (shutdown): others may take them at once."""
+        if not message_ids:
+            return
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                update(messages)
+                .where(messages.c.id.in_(list(message_ids)), messages.c.lease_owner == worker)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+
+    async def _claim(
+        self,
+        conn: AsyncConnection,
+        worker: str,
+        now: datetime,
+        limit: int,
+        saturated: Collection[str],
+        *,
+        mode: str,
+        endpoint_id: str | None = None,
+    ) -> list[str]:
+        if limit <= 0:
+            return []
+        candidates = _due(now, mode, saturated, endpoint_id, limit, self.limits.per_endpoint)
+        locked = select(messages.c.id).where(messages.c.id.in_(candidates), _lease_free(now))
+        if conn.dialect.name == "postgresql":
+            locked = locked.with_for_update(skip_locked=True)
+        result = await conn.execute(
+            update(messages)
+            .where(messages.c.id.in_(locked.scalar_subquery()))
+            .values(lease_owner=worker, lease_expires_at=now + self.limits.lease)
+            .returning(messages.c.id)
+        )
+        return [row[0] for row in result]
+
+    async def _claim_rate_limited(
+        self, worker: str, now: datetime, limit: int, saturated: Collection[str]
+    ) -> tuple[list[ClaimedMessage], bool]:
+        if limit <= 0:
+            return [], False
+        async with self._db.read() as conn:
+            endpoint_ids = [
+                row[0]
+                for row in await conn.execute(
+                    select(messages.c.endpoint_id)
+                    .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
+                    .where(
+                        _claimable(now),
+                        endpoints.c.rate_limit_per_s.is_not(None),
+                        messages.c.endpoint_id.not_in(list(saturated)),
+                    )
+                    .distinct()
+                    .limit(64)
+                )
+            ]
+        claimed: list[ClaimedMessage] = []
+        throttled = False
+        for endpoint_id in endpoint_ids:
+            if len(claimed) >= limit:
+                break
+            async with self._db.transaction() as conn:
+                ids, starved = await self._claim_with_tokens(
+                    conn, worker, now, endpoint_id, limit - len(claimed)
+                )
+                claimed += await _load(conn, ids)
+            throttled = throttled or starved
+        return claimed, throttled
+
+    async def _claim_with_tokens(
+        self, conn: AsyncConnection, worker: str, now: datetime, endpoint_id: str, limit: int
+    ) -> tuple[list[str], bool]:
+        query: Select[Any] = select(
+            endpoints.c.rate_limit_per_s,
+            endpoints.c.rate_tokens,
+            endpoints.c.rate_refilled_at,
+            endpoints.c.fifo,
+        ).where(endpoints.c.id == endpoint_id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await conn.execute(query)).one()
+        rate = float(row.rate_limit_per_s)
+        burst = max(1.0, rate)
+        tokens = burst if row.rate_tokens is None else float(row.rate_tokens)
+        if row.rate_refilled_at is not None:
+            elapsed = max(0.0, (now - row.rate_refilled_at).total_seconds())
+            tokens = min(burst, tokens + elapsed * rate)
+        allowed = min(limit, math.floor(tokens))
+        ids: list[str] = []
+        if allowed > 0:
+            ids = await self._claim(
+                conn, worker, now, allowed, (), mode="fifo" if row.fifo else "plain",
+                endpoint_id=endpoint_id,
+            )  # fmt: skip
+        await conn.execute(
+            update(endpoints)
+            .where(endpoints.c.id == endpoint_id)
+            .values(rate_tokens=tokens - len(ids), rate_refilled_at=now)
+        )
+        return ids, allowed < limit
+
+
+def _lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(messages.c.lease_expires_at.is_(None), messages.c.lease_expires_at < now)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        messages.c.status == "pending",
+        messages.c.next_attempt_at <= now,
+        _lease_free(now),
+        endpoints.c.enabled.is_(True),
+        endpoints.c.deleted_at.is_(None),
+        or_(endpoints.c.paused_until.is_(None), endpoints.c.paused_until <= now),
+    )
+
+
+def _due(
+    now: datetime,
+    mode: str,
+    saturated: Collection[str],
+    endpoint_id: str | None,
+    limit: int,
+    per_endpoint: int,
+) -> Select[Any]:
+    """Ids of due messages, at most `per_endpoint` (1 while failing) per endpoint."""
+    conditions: list[ColumnElement[bool]] = [_claimable(now)]
+    if endpoint_id is not None:
+        conditions.append(messages.c.endpoint_id == endpoint_id)
+    else:
+        conditions.append(endpoints.c.rate_limit_per_s.is_(None))
+    if saturated:
+        conditions.append(messages.c.endpoint_id.not_in(list(saturated)))
+    if mode == "fifo":
+        head = messages.alias("head")
+        oldest = (
+            select(func.min(head.c.fifo_seq))
+            .where(head.c.endpoint_id == messages.c.endpoint_id, head.c.status == "pending")
+            .scalar_subquery()
+        )
+        conditions += [endpoints.c.fifo.is_(True), messages.c.fifo_seq == oldest]
+    else:
+        conditions.append(endpoints.c.fifo.is_(False))
+    # Look at a window of the oldest due messages only, so a claim costs the same with a
+    # backlog of a thousand or ten million.
+    window = (
+        select(
+            messages.c.id,
+            messages.c.endpoint_id,
+            messages.c.next_attempt_at,
+            endpoints.c.consecutive_failures,
+        )
+        .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
+        .where(*conditions)
+        .order_by(messages.c.next_attempt_at, messages.c.id)
+        .limit(limit * 4)
+        .subquery("window")
+    )
+    ranked = select(
+        window.c.id,
+        window.c.next_attempt_at,
+        func.row_number()
+        .over(partition_by=window.c.endpoint_id, order_by=(window.c.next_attempt_at, window.c.id))
+        .label("rank"),
+        case((window.c.consecutive_failures >= CIRCUIT_THRESHOLD, 1), else_=per_endpoint).label(
+            "cap"
+        ),
+    ).subquery("ranked")
+    return (
+        select(ranked.c.id)
+        .where(ranked.c.rank <= ranked.c.cap)
+        .order_by(ranked.c.next_attempt_at, ranked.c.id)
+        .limit(limit)
+    )
+
+
+async def _load(conn: AsyncConnection, ids: Sequence[str]) -> list[ClaimedMessage]:
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(
+            messages.c.id,
+            messages.c.environment_id,
+            messages.c.endpoint_id,
+            messages.c.event_id,
+            messages.c.event_type,
+            messages.c.attempt_count,
+            messages.c.schedule_position,
+            messages.c.was_exhausted,
+            endpoints.c.updated_at,
+            events.c.data,
+            events.c.created_at,
+            events.c.is_test,
+        )
+        .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
+        .join(events, events.c.id == messages.c.event_id)
+        .where(messages.c.id.in_(list(ids)))
+        .order_by(messages.c.next_attempt_at, messages.c.id)
+    )
+    return [
+        ClaimedMessage(
+            id=r[0],
+            environment_id=r[1],
+            endpoint_id=r[2],
+            event_id=r[3],
+            event_type=r[4],
+            attempt_count=r[5],
+            schedule_position=r[6],
+            was_exhausted=r[7],
+            endpoint_updated_at=r[8],
+            event_data=r[9],
+            event_created_at=r[10],
+            is_test=r[11],
+        )
+        for r in rows
+    ]

@@ -1,0 +1,216 @@
+"""The dispatcher: claims due messages, sends them concurrently, writes results in batches.
+
+Flow control inside one worker: at most `max_in_flight` sends at once, and an endpoint
+holding `per_endpoint` of them is left out of further claims until it frees a slot, so
+a slow or hanging receiver occupies a bounded share and healthy endpoints keep flowing.
+Across workers, failing endpoints are paused and probed (see `claims` and `results`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from plaudit.delivery.claims import Claimer
+from plaudit.delivery.endpoint_cache import EndpointCache
+from plaudit.delivery.models import AttemptResult, ClaimedMessage, EndpointConfig, Outcome
+from plaudit.delivery.payload import PayloadShaper, ShapingFailed, request_headers
+from plaudit.delivery.results import Recorded, ResultWriter
+from plaudit.delivery.sender import post
+from plaudit.delivery.wakeup import Wakeup
+from plaudit.domain.clock import Clock
+from plaudit.observability.metrics import Metrics
+
+log = logging.getLogger("plaudit.delivery")
+
+
+@dataclass(frozen=True, slots=True)
+class DispatcherSettings:
+    max_in_flight: int = 256
+    per_endpoint: int = 64
+    poll_interval_s: float = 1.0
+    throttled_poll_s: float = 0.02
+    flush_interval_s: float = 0.01
+    flush_batch: int = 500
+    db_retry_max_s: float = 30.0
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{os.urandom(3).hex()}"
+
+
+class Dispatcher:
+    name = "dispatcher"
+
+    def __init__(
+        self,
+        *,
+        claimer: Claimer,
+        writer: ResultWriter,
+        endpoints: EndpointCache,
+        session_factory: Callable[[], aiohttp.ClientSession],
+        clock: Clock,
+        wakeup: Wakeup,
+        metrics: Metrics,
+        settings: DispatcherSettings,
+        worker: str | None = None,
+    ) -> None:
+        self._claimer = claimer
+        self._writer = writer
+        self._endpoints = endpoints
+        self._session_factory = session_factory
+        self._clock = clock
+        self._wakeup = wakeup.listen()
+        self._metrics = metrics
+        self._settings = settings
+        self.worker = worker or worker_identity()
+        self._shaper = PayloadShaper()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._per_endpoint: Counter[str] = Counter()
+        self._results: list[Recorded] = []
+        self._results_ready = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        session = self._session_factory()
+        flusher = asyncio.create_task(self._flush_loop(stopping), name="dispatcher-flush")
+        try:
+            await self._claim_loop(session, stopping)
+            # Stopping: let in-flight sends finish (the runner cancels us after the grace).
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+        finally:
+            self._results_ready.set()
+            await flusher
+            await session.close()
+
+    async def _claim_loop(self, session: aiohttp.ClientSession, stopping: asyncio.Event) -> None:
+        failures = 0
+        while not stopping.is_set():
+            free = self._settings.max_in_flight - len(self._in_flight)
+            throttled = False
+            claimed = 0
+            if free > 0:
+                saturated = [
+                    ep for ep, n in self._per_endpoint.items() if n >= self._settings.per_endpoint
+                ]
+                try:
+                    result = await self._claimer.claim(self.worker, free, saturated)
+                    await self._endpoints.refresh(
+                        (m.endpoint_id, m.endpoint_updated_at) for m in result.messages
+                    )
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    delay = min(self._settings.db_retry_max_s, 0.5 * 2 ** min(failures, 6))
+                    log.exception("claiming failed; retrying", extra={"retry_in_s": delay})
+                    await _sleep_unless(stopping, delay)
+                    continue
+                claimed = len(result.messages)
+                throttled = result.throttled
+                for message in result.messages:
+                    self._start(session, message)
+            if claimed and claimed >= free:
+                continue  # a full batch: more may be due right now
+            timeout = (
+                self._settings.throttled_poll_s if throttled else self._settings.poll_interval_s
+            )
+            await self._idle(stopping, timeout)
+
+    def _start(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
+        self._per_endpoint[message.endpoint_id] += 1
+        task = asyncio.create_task(self._deliver(session, message))
+        self._in_flight.add(task)
+        task.add_done_callback(functools.partial(self._finished, endpoint_id=message.endpoint_id))
+
+    def _finished(self, task: asyncio.Task[None], endpoint_id: str) -> None:
+        self._in_flight.discard(task)
+        self._per_endpoint[endpoint_id] -= 1
+        if self._per_endpoint[endpoint_id] <= 0:
+            del self._per_endpoint[endpoint_id]
+        self._slot_freed.set()
+
+    async def _deliver(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
+        endpoint = self._endpoints.get(message.endpoint_id)
+        started_at = self._clock.now()
+        if endpoint is None:  # deleted between claim and load: nothing to send to
+            return
+        result = await self._attempt(session, message, endpoint)
+        self._metrics.delivery_attempts.labels(result.outcome.value).inc()
+        self._metrics.delivery_duration.observe(result.duration_ms / 1000)
+        if result.outcome is Outcome.SUCCESS:
+            self._metrics.delivered.inc()
+        else:
+            self._metrics.delivery_failed.inc()
+        self._results.append(Recorded(message, result, started_at, endpoint.retry_schedule))
+        if len(self._results) >= self._settings.flush_batch:
+            self._results_ready.set()
+
+    async def _attempt(
+        self, session: aiohttp.ClientSession, message: ClaimedMessage, endpoint: EndpointConfig
+    ) -> AttemptResult:
+        try:
+            if self._shaper.needs_thread(endpoint):
+                body = await asyncio.to_thread(self._shaper.body, message, endpoint)
+            else:
+                body = self._shaper.body(message, endpoint)
+        except ShapingFailed as exc:
+            return AttemptResult(Outcome.TRANSFORM_ERROR, None, 0.0, error=str(exc))
+        keys = endpoint.signing_keys(self._clock.now())
+        headers = request_headers(message, endpoint, body, keys, int(time.time()))
+        return await post(session, endpoint.url, body, headers, endpoint.timeout_s)
+
+    async def _flush_loop(self, stopping: asyncio.Event) -> None:
+        failures = 0
+        while True:
+            if not self._results:
+                if stopping.is_set() and not self._in_flight:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._results_ready.wait(), self._settings.flush_interval_s
+                    )
+                self._results_ready.clear()
+                continue
+            batch, self._results = self._results, []
+            try:
+                await self._writer.write(self.worker, batch)
+                failures = 0
+            except Exception:
+                # The database is away: keep the results and try again. The leases run out
+                # meanwhile, so another worker may resend: at-least-once, same webhook-id.
+                self._results = batch + self._results
+                failures += 1
+                delay = min(self._settings.db_retry_max_s, 0.5 * 2 ** min(failures, 6))
+                log.exception("writing results failed; retrying", extra={"retry_in_s": delay})
+                await asyncio.sleep(delay)
+
+    async def _idle(self, stopping: asyncio.Event, timeout_s: float) -> None:
+        """Until new work is announced, a send finishes (a slot or an endpoint frees), a
+        poll interval passes (retries coming due, other processes' work), or we stop."""
+        self._slot_freed.clear()
+        waits = {
+            asyncio.create_task(stopping.wait()),
+            asyncio.create_task(self._wakeup.wait(timeout_s)),
+            asyncio.create_task(self._slot_freed.wait()),
+        }
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
+
+async def _sleep_unless(stopping: asyncio.Event, delay_s: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), delay_s)

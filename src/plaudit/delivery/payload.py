@@ -1,0 +1,77 @@
+"""The bytes an endpoint receives: the event envelope, shaped per endpoint, then signed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from plaudit.delivery.models import ClaimedMessage, EndpointConfig
+from plaudit.domain.signing import delivery_headers
+from plaudit.events.models import rfc3339
+from plaudit.transform.field_selection import FieldSelection
+from plaudit.transform.jsonata_engine import CompiledTemplate, TemplateError, compile_template
+
+USER_AGENT = "Plaudit-Webhooks/0.1"
+TEST_HEADER = "plaudit-test"
+
+
+class ShapingFailed(Exception):
+    """The endpoint's template failed on this event (recorded as a failed attempt)."""
+
+
+class PayloadShaper:
+    """Applies an endpoint's field selection or template; compiled templates are cached."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[str, object], CompiledTemplate] = {}
+
+    def needs_thread(self, endpoint: EndpointConfig) -> bool:
+        return endpoint.template is not None
+
+    def body(self, message: ClaimedMessage, endpoint: EndpointConfig) -> bytes:
+        assert message.event_created_at is not None
+        envelope: dict[str, Any] = {
+            "type": message.event_type,
+            "timestamp": rfc3339(message.event_created_at),
+            "data": message.event_data,
+        }
+        if endpoint.fields:
+            selection = FieldSelection(
+                include=tuple(endpoint.fields.get("include", ())),
+                exclude=tuple(endpoint.fields.get("exclude", ())),
+            )
+            return orjson.dumps(selection.apply(envelope))
+        if endpoint.template:
+            try:
+                shaped = self._template(endpoint).evaluate(envelope)
+            except TemplateError as exc:
+                raise ShapingFailed(f"template failed: {exc}") from exc
+            return orjson.dumps(shaped)
+        return orjson.dumps(envelope)
+
+    def _template(self, endpoint: EndpointConfig) -> CompiledTemplate:
+        key = (endpoint.id, endpoint.updated_at)
+        compiled = self._templates.get(key)
+        if compiled is None:
+            assert endpoint.template is not None
+            compiled = compile_template(endpoint.template)
+            self._templates = {k: v for k, v in self._templates.items() if k[0] != endpoint.id}
+            self._templates[key] = compiled
+        return compiled
+
+
+def request_headers(
+    message: ClaimedMessage,
+    endpoint: EndpointConfig,
+    body: bytes,
+    keys: list[bytes],
+    timestamp: int,
+) -> dict[str, str]:
+    headers = dict(endpoint.headers)
+    headers["content-type"] = "application/json"
+    headers["user-agent"] = USER_AGENT
+    if message.is_test:
+        headers[TEST_HEADER] = "true"
+    headers.update(delivery_headers(keys, message.id, timestamp, body))
+    return headers

@@ -1,0 +1,326 @@
+"""Writing attempt results in batches: message state, attempt log, endpoint health.
+
+One transaction per batch. Messages are updated only while still pending, and a failure
+only by the worker holding the lease, so a late result from a worker whose lease
+expired can never undo another worker's success. Operational events
+(`message.attempt.exhausted`, `message.attempt.recovered`, `endpoint.disabled`) are
+appended in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from plaudit.delivery.claims import CIRCUIT_THRESHOLD
+from plaudit.delivery.models import AttemptResult, ClaimedMessage, Outcome
+from plaudit.domain.clock import Clock
+from plaudit.domain.ids import new_id
+from plaudit.domain.retry import next_delay
+from plaudit.events.log import EventLog
+from plaudit.events.models import EventDraft, rfc3339
+from plaudit.store.database import Database
+from plaudit.store.tables import endpoints, message_attempts, messages
+
+MAX_CIRCUIT_PAUSE = timedelta(minutes=2)
+_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    message: ClaimedMessage
+    result: AttemptResult
+    started_at: datetime
+    schedule: tuple[float, ...]
+
+
+@dataclass(slots=True)
+class _EndpointTally:
+    failures: int = 0
+    succeeded: bool = False
+    gone: bool = False
+    first_failure_at: datetime | None = None
+    pause_for: timedelta | None = None
+
+
+class ResultWriter:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        event_log: EventLog,
+        *,
+        disable_after: timedelta,
+        operational_types: frozenset[str],
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._event_log = event_log
+        self._disable_after = disable_after
+        self._operational = operational_types
+
+    async def write(self, worker: str, batch: Sequence[Recorded]) -> None:
+        if not batch:
+            return
+        now = self._clock.now()
+        successes: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        attempts: list[dict[str, Any]] = []
+        notices: list[tuple[str, EventDraft]] = []
+        tallies: dict[str, _EndpointTally] = defaultdict(_EndpointTally)
+        for item in batch:
+            message, result = item.message, item.result
+            attempts.append(_attempt_row(worker, item))
+            tally = tallies[message.endpoint_id]
+            if result.outcome is Outcome.SUCCESS:
+                tally.succeeded = True
+                successes.append(_success_row(item, now))
+                if message.was_exhausted and not self._is_operational(message):
+                    notices.append(_notice("message.attempt.recovered", item, now))
+                continue
+            tally.failures += 1
+            tally.gone = tally.gone or result.outcome is Outcome.GONE
+            tally.first_failure_at = tally.first_failure_at or item.started_at
+            if result.retry_after is not None:
+                tally.pause_for = max(tally.pause_for or timedelta(0), result.retry_after)
+            row = _failure_row(worker, item, now)
+            failures.append(row)
+            if row["b_status"] == "failed" and not self._is_operational(message):
+                notices.append(_notice("message.attempt.exhausted", item, now))
+        async with self._db.transaction() as conn:
+            if successes:
+                await conn.execute(_SUCCESS_UPDATE, successes)
+            if failures:
+                await conn.execute(_FAILURE_UPDATE, failures)
+            await conn.execute(message_attempts.insert(), attempts)
+            disabled = await self._update_endpoints(conn, tallies, now)
+            for environment_id, draft in notices + disabled:
+                await self._event_log.append(conn, environment_id, draft)
+
+    def _is_operational(self, message: ClaimedMessage) -> bool:
+        # Never report on deliveries of reports: that way lies an endless loop.
+        return message.event_type in self._operational
+
+    async def _update_endpoints(
+        self, conn: AsyncConnection, tallies: dict[str, _EndpointTally], now: datetime
+    ) -> list[tuple[str, EventDraft]]:
+        failing: list[str] = []
+        gone: list[str] = []
+        for endpoint_id, tally in tallies.items():
+            values: dict[str, Any]
+            if tally.succeeded and not tally.failures:
+                values = {"consecutive_failures": 0, "failing_since": None, "paused_until": None}
+            elif tally.succeeded:
+                # Mixed batch: the endpoint answers, so it is not failing continuously.
+                values = {"consecutive_failures": tally.failures, "failing_since": None}
+            else:
+                failing.append(endpoint_id)
+                streak = endpoints.c.consecutive_failures + tally.failures
+                values = {
+                    "consecutive_failures": streak,
+                    "failing_since": func.coalesce(
+                        endpoints.c.failing_since, tally.first_failure_at
+                    ),
+                }
+            if tally.pause_for is not None:
+                values["paused_until"] = now + tally.pause_for
+            if tally.gone:
+                gone.append(endpoint_id)
+            await conn.execute(
+                update(endpoints).where(endpoints.c.id == endpoint_id).values(**values)
+            )
+        await self._open_circuits(conn, failing, now)
+        drafts = await self._disable(conn, gone, "gone", now, cutoff=None)
+        drafts += await self._disable(
+            conn, failing, "failing", now, cutoff=now - self._disable_after
+        )
+        return drafts
+
+    async def _open_circuits(
+        self, conn: AsyncConnection, endpoint_ids: list[str], now: datetime
+    ) -> None:
+        if not endpoint_ids:
+            return
+        rows = await conn.execute(
+            select(
+                endpoints.c.id, endpoints.c.consecutive_failures, endpoints.c.paused_until
+            ).where(
+                endpoints.c.id.in_(endpoint_ids),
+                endpoints.c.consecutive_failures >= CIRCUIT_THRESHOLD,
+            )
+        )
+        for endpoint_id, streak, paused_until in rows:
+            pause = circuit_pause(streak)
+            until = now + pause
+            if paused_until is None or paused_until < until:
+                await conn.execute(
+                    update(endpoints)
+                    .where(endpoints.c.id == endpoint_id)
+                    .values(paused_until=until)
+                )
+
+    async def _disable(
+        self,
+        conn: AsyncConnection,
+        endpoint_ids: list[str],
+        reason: str,
+        now: datetime,
+        *,
+        cutoff: datetime | None,
+    ) -> list[tuple[str, EventDraft]]:
+        if not endpoint_ids:
+            return []
+        conditions: list[ColumnElement[bool]] = [
+            endpoints.c.id.in_(endpoint_ids),
+            endpoints.c.enabled.is_(True),
+        ]
+        if cutoff is not None:
+            conditions.append(endpoints.c.failing_since <= cutoff)
+        rows = await conn.execute(
+            update(endpoints)
+            .where(*conditions)
+            .values(enabled=False, disabled_reason=reason, updated_at=now)
+            .returning(
+                endpoints.c.id,
+                endpoints.c.environment_id,
+                endpoints.c.url,
+                endpoints.c.failing_since,
+            )
+        )
+        return [
+            (
+                environment_id,
+                EventDraft(
+                    type="endpoint.disabled",
+                    data={
+                        "endpoint_id": endpoint_id,
+                        "url": url,
+                        "reason": reason,
+                        "failing_since": rfc3339(failing_since) if failing_since else None,
+                        "disabled_at": rfc3339(now),
+                    },
+                ),
+            )
+            for endpoint_id, environment_id, url, failing_since in rows
+        ]
+
+
+def circuit_pause(consecutive_failures: int) -> timedelta:
+    """1 s after the threshold, doubling per further failure, at most two minutes."""
+    exponent = min(consecutive_failures - CIRCUIT_THRESHOLD, 10)
+    return min(timedelta(seconds=2**exponent), MAX_CIRCUIT_PAUSE)
+
+
+_SUCCESS_UPDATE = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"), messages.c.status == "pending")
+    .values(
+        status="succeeded",
+        attempt_count=bindparam("b_attempts"),
+        schedule_position=bindparam("b_position"),
+        next_attempt_at=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_status_code=bindparam("b_code"),
+        last_error=None,
+        updated_at=bindparam("b_now"),
+    )
+)
+
+_FAILURE_UPDATE = (
+    update(messages)
+    .where(
+        messages.c.id == bindparam("b_id"),
+        messages.c.status == "pending",
+        messages.c.lease_owner == bindparam("b_worker"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        attempt_count=bindparam("b_attempts"),
+        schedule_position=bindparam("b_position"),
+        next_attempt_at=bindparam("b_next"),
+        lease_owner=None,
+        lease_expires_at=None,
+        last_status_code=bindparam("b_code"),
+        last_error=bindparam("b_error"),
+        was_exhausted=bindparam("b_exhausted"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def _success_row(item: Recorded, now: datetime) -> dict[str, Any]:
+    return {
+        "b_id": item.message.id,
+        "b_attempts": item.message.attempt_count + 1,
+        "b_position": item.message.schedule_position + 1,
+        "b_code": item.result.status_code,
+        "b_now": now,
+    }
+
+
+def _failure_row(worker: str, item: Recorded, now: datetime) -> dict[str, Any]:
+    message, result = item.message, item.result
+    position = message.schedule_position + 1
+    delay = next_delay(item.schedule, position)
+    if delay is not None and result.retry_after is not None:
+        delay = max(delay, result.retry_after)
+    exhausted = delay is None
+    return {
+        "b_id": message.id,
+        "b_worker": worker,
+        "b_status": "failed" if exhausted else "pending",
+        "b_attempts": message.attempt_count + 1,
+        "b_position": position,
+        "b_next": None if delay is None else now + delay,
+        "b_code": result.status_code,
+        "b_error": (result.error or result.outcome.value)[:_ERROR_CHARS],
+        "b_exhausted": exhausted or message.was_exhausted,
+        "b_now": now,
+    }
+
+
+def _attempt_row(worker: str, item: Recorded) -> dict[str, Any]:
+    result = item.result
+    return {
+        "id": new_id("atm"),
+        "message_id": item.message.id,
+        "endpoint_id": item.message.endpoint_id,
+        "environment_id": item.message.environment_id,
+        "attempt": item.message.attempt_count + 1,
+        "outcome": result.outcome.value,
+        "status_code": result.status_code,
+        "duration_ms": round(result.duration_ms, 3),
+        "error": result.error[:_ERROR_CHARS] if result.error else None,
+        "response_headers": result.response_headers,
+        "response_body": result.response_body,
+        "worker": worker,
+        "started_at": item.started_at,
+    }
+
+
+def _notice(event_type: str, item: Recorded, now: datetime) -> tuple[str, EventDraft]:
+    message, result = item.message, item.result
+    stamp_field = "recovered_at" if event_type.endswith("recovered") else "exhausted_at"
+    return (
+        message.environment_id,
+        EventDraft(
+            type=event_type,
+            data={
+                "message_id": message.id,
+                "endpoint_id": message.endpoint_id,
+                "event_id": message.event_id,
+                "event_type": message.event_type,
+                "attempts": message.attempt_count + 1,
+                "last_status_code": result.status_code,
+                "last_error": result.error[:_ERROR_CHARS] if result.error else None,
+                stamp_field: rfc3339(now),
+            },
+        ),
+    )
