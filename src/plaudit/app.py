@@ -88,7 +88,7 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
             container.clock,
             ClaimLimits(
                 batch=settings.delivery_max_in_flight,
-                per_endpoint=settings.delivery_per_endpoint,
+                per_endpoint=settings.delivery_per_endpoint * 4,
                 lease=timedelta(seconds=settings.delivery_lease_s),
             ),
         ),
@@ -107,6 +107,7 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
         settings=DispatcherSettings(
             max_in_flight=settings.delivery_max_in_flight,
             per_endpoint=settings.delivery_per_endpoint,
+            claim_per_endpoint=settings.delivery_per_endpoint * 4,
             poll_interval_s=settings.delivery_poll_interval_s,
         ),
         worker=worker,

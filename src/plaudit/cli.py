@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from plaudit.config import Settings, describe_settings
 from plaudit.domain.api_keys import Environment, Scope
@@ -46,6 +48,25 @@ def _load_settings(**overrides: Any) -> Settings:
     return settings
 
 
+def _graceful_server_class() -> type:
+    import uvicorn
+
+    class GracefulServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                # A SIGTERM/SIGINT we shut down for is a clean exit (status 0): uvicorn would
+                # re-deliver the signal afterwards and the process would die of it.
+                self._captured_signals.clear()
+
+    return GracefulServer
+
+
+def _database_unreachable(exc: BaseException) -> click.ClickException:
+    return click.ClickException(f"cannot use the database: {type(exc).__name__}: {exc}")
+
+
 def _with_container(action: Callable[[Any], Awaitable[T]]) -> T:
     """Run `action(container)` against a migrated database, without background workers."""
     from plaudit.app import build_container, running
@@ -59,6 +80,8 @@ def _with_container(action: Callable[[Any], Awaitable[T]]) -> T:
         return _run(main())
     except (ClientError, ConfigurationError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except (OSError, SQLAlchemyError) as exc:
+        raise _database_unreachable(exc) from exc
 
 
 @click.group(epilog=_settings_help(), context_settings={"max_content_width": 100})
@@ -87,7 +110,7 @@ def serve(host: str | None, port: int | None) -> None:
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _graceful_server_class()(config)
     _run(server.serve())
     if not server.started:
         sys.exit(1)
@@ -125,7 +148,13 @@ def migrate() -> None:
         finally:
             await container.db.dispose()
 
-    click.echo(f"database at revision {_run(run_migrations())}")
+    try:
+        revision = _run(run_migrations())
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (OSError, SQLAlchemyError) as exc:
+        raise _database_unreachable(exc) from exc
+    click.echo(f"database at revision {revision}")
 
 
 @main.group()

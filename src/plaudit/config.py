@@ -9,13 +9,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from plaudit.domain.errors import ConfigurationError
+from plaudit.store.database import async_url
+
 DEFAULT_DATABASE_URL = "sqlite:///./plaudit.db"
 
 
 class Settings(BaseSettings):
     """Every operator setting. `plaudit --help` and the README list them."""
 
-    model_config = SettingsConfigDict(env_prefix="PLAUDIT_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a rejected value (a database URL with its password) is never echoed.
+    model_config = SettingsConfigDict(
+        env_prefix="PLAUDIT_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     database_url: SecretStr = Field(
         default=SecretStr(DEFAULT_DATABASE_URL),
@@ -50,7 +56,10 @@ class Settings(BaseSettings):
     )
 
     delivery_max_in_flight: int = Field(
-        default=256, ge=1, le=10_000, description="Concurrent webhook requests per worker process"
+        default=1024,
+        ge=1,
+        le=20_000,
+        description="Messages a worker process holds at once (sending or queued to send)",
     )
     delivery_per_endpoint: int = Field(
         default=64, ge=1, le=1_000, description="Concurrent requests to one endpoint per worker"
@@ -70,12 +79,14 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: SecretStr) -> SecretStr:
+        # Accept exactly what the database layer accepts (`postgres://` too), and fail here,
+        # as a setting error, rather than later at start-up.
         try:
-            url = make_url(value.get_secret_value())
-        except ArgumentError as exc:  # not a ValueError: pydantic would let it escape raw
+            async_url(value.get_secret_value())
+        except ConfigurationError as exc:
+            raise ValueError(f"PLAUDIT_DATABASE_URL: {exc}") from exc
+        except (ArgumentError, ValueError) as exc:  # ArgumentError would escape pydantic raw
             raise ValueError("PLAUDIT_DATABASE_URL is not a valid database URL") from exc
-        if url.get_backend_name() not in {"sqlite", "postgresql"}:
-            raise ValueError("PLAUDIT_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value
 
     def database_url_masked(self) -> str:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,15 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+def key_create(org_id: str, env: str, *, scope: str = "events:write") -> tuple[str, ...]:
+    return ("keys", "create", "--org", org_id, "--env", env, "--name", "ci", "--scope", scope)
+
+
+def field_is(key: str, value: Any) -> Callable[[dict[str, Any]], bool]:
+    """A log-line predicate: `line[key] == value`."""
+    return lambda line: line.get(key) == value
+
+
 def ok_json(result: subprocess.CompletedProcess[str]) -> Any:
     """The command succeeded and its stdout is one JSON document and nothing else."""
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr}"
@@ -62,6 +72,22 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], *expected: st
     assert result.stderr.strip(), "no error message on stderr"
     for text in expected:
         assert text.lower() in result.stderr.lower(), result.stderr
+
+
+PORT = "{free_port}"  # replaced by a free port when the command runs
+SERVE = ("serve", "--host", "127.0.0.1", "--port", PORT)
+UNREACHABLE_DB = {"PLAUDIT_DATABASE_URL": f"postgresql://plaudit:s3cr3t-pw@127.0.0.1:{PORT}/x"}
+
+
+def run_with_port(
+    plaudit: Runner, args: tuple[str, ...], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    port = str(free_port())
+    return plaudit(
+        *(a.replace(PORT, port) for a in args),
+        env={k: v.replace(PORT, port) for k, v in (env or {}).items()},
+        timeout=20,
+    )
 
 
 # 1. Help ------------------------------------------------------------------------------------
@@ -167,21 +193,7 @@ def test_keys_create_list_revoke(plaudit: Runner, org: dict[str, Any]) -> None:
     org_id = org["org_id"]
     staging_env = org["environments"]["staging"]["id"]
 
-    created = ok_json(
-        plaudit(
-            "keys",
-            "create",
-            "--org",
-            org_id,
-            "--env",
-            "staging",
-            "--name",
-            "ci",
-            "--scope",
-            "events:write",
-            "--json",
-        )  # fmt: skip
-    )
+    created = ok_json(plaudit(*key_create(org_id, "staging"), "--json"))
     assert KEY_ID.match(created["id"]), created
     assert TEST_KEY.match(created["api_key"]), created
     assert created["api_key"].startswith(created["prefix"])
@@ -220,21 +232,12 @@ def test_keys_create_list_revoke(plaudit: Runner, org: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (
-            ("keys", "create", "--org", "org_missing", "--env", "staging", "--name", "ci",
-             "--scope", "events:write", "--json"),
-            "org_missing",
-        ),
-        (("keys", "list", "--org", "org_missing", "--json"), "org_missing"),
-        (("keys", "revoke", "key_missing", "--json"), "key_missing"),
-        (
-            ("keys", "create", "--org", "org_x", "--env", "staging", "--name", "ci",
-             "--scope", "everything"),
-            "everything",
-        ),
+        pytest.param((*key_create("org_missing", "staging"), "--json"), "org_missing", id="create"),
+        pytest.param(("keys", "list", "--org", "org_missing", "--json"), "org_missing", id="list"),
+        pytest.param(("keys", "revoke", "key_missing", "--json"), "key_missing", id="revoke"),
+        pytest.param(key_create("org_x", "staging", scope="all"), "all", id="bad-scope"),
     ],
-    ids=["create-unknown-org", "list-unknown-org", "revoke-unknown-key", "create-bad-scope"],
-)  # fmt: skip
+)
 def test_key_errors_exit_nonzero_with_a_message(
     plaudit: Runner, args: tuple[str, ...], message: str
 ) -> None:
@@ -279,24 +282,9 @@ def test_user_journey_publish_list_isolate_revoke(
         assert hidden.status_code == 404
 
         # A narrow key made with the CLI while the server runs: it may publish, not read.
-        ci = ok_json(
-            plaudit(
-                "keys",
-                "create",
-                "--org",
-                org["org_id"],
-                "--env",
-                "production",
-                "--name",
-                "ci",
-                "--scope",
-                "events:write",
-                "--json",
-            )  # fmt: skip
-        )
-        assert http.post(
-            "/api/v1/events", json=birthday_event(), headers=bearer(ci["api_key"])
-        ).status_code == 202  # fmt: skip
+        ci = ok_json(plaudit(*key_create(org["org_id"], "production"), "--json"))
+        accepted = http.post("/api/v1/events", json=birthday_event(), headers=bearer(ci["api_key"]))
+        assert accepted.status_code == 202, accepted.text
         assert http.get("/api/v1/events", headers=bearer(ci["api_key"])).status_code == 403
 
         # Revoked through the CLI: the very next request is refused.
@@ -328,10 +316,11 @@ def test_server_logs_are_json_lines_carrying_the_request_id(served: ServedFactor
         generated = http.get("/healthz").headers["x-request-id"]
         echoed = http.get("/healthz", headers={"X-Request-Id": chosen}).headers["x-request-id"]
         assert echoed == chosen
-        assert generated and generated != chosen
+        assert generated
+        assert generated != chosen
 
         for request_id in (generated, chosen):
-            line = server.wait_for_log(lambda entry, rid=request_id: entry.get("request_id") == rid)
+            line = server.wait_for_log(field_is("request_id", request_id))
             assert line["path"] == "/healthz"
             assert line["status"] == 200
             assert line["method"] == "GET"
@@ -348,10 +337,10 @@ def test_server_logs_are_json_lines_carrying_the_request_id(served: ServedFactor
 
 def test_sigterm_stops_serve_cleanly_within_the_grace_period(served: ServedFactory) -> None:
     with served() as server:
-        started = time.monotonic()
+        begun = time.monotonic()
         code = server.stop(signal.SIGTERM, timeout=SHUTDOWN_GRACE_S + 10)
-        elapsed = time.monotonic() - started
-        assert server.wait_for_log(lambda entry: entry["msg"] == "plaudit stopped", timeout=1)
+        elapsed = time.monotonic() - begun
+        assert server.wait_for_log(field_is("msg", "plaudit stopped"), timeout=1)
         assert code == 0, f"plaudit serve exited {code} on SIGTERM\n{server.stderr}"
         assert elapsed < SHUTDOWN_GRACE_S + 2, f"took {elapsed:.1f} s to stop"
         assert "Traceback" not in server.stderr
@@ -359,11 +348,11 @@ def test_sigterm_stops_serve_cleanly_within_the_grace_period(served: ServedFacto
 
 def test_sigterm_stops_worker_cleanly(started: StartedFactory) -> None:
     with started("worker") as worker:
-        worker.wait_for_log(lambda entry: entry["msg"] == "plaudit started")
+        worker.wait_for_log(field_is("msg", "plaudit started"))
         begun = time.monotonic()
         code = worker.stop(signal.SIGTERM, timeout=SHUTDOWN_GRACE_S + 10)
         elapsed = time.monotonic() - begun
-        assert worker.wait_for_log(lambda entry: entry["msg"] == "plaudit stopped", timeout=1)
+        assert worker.wait_for_log(field_is("msg", "plaudit stopped"), timeout=1)
         assert code == 0, f"plaudit worker exited {code} on SIGTERM\n{worker.stderr}"
         assert elapsed < SHUTDOWN_GRACE_S + 2, f"took {elapsed:.1f} s to stop"
         assert "Traceback" not in worker.stderr
@@ -371,26 +360,28 @@ def test_sigterm_stops_worker_cleanly(started: StartedFactory) -> None:
 
 # 8. Bad settings ----------------------------------------------------------------------------
 
-BAD_SETTINGS = [
-    pytest.param({"PLAUDIT_DATABASE_URL": "mysql://x"}, "PLAUDIT_DATABASE_URL", id="mysql-url"),
-    pytest.param({"PLAUDIT_DATABASE_URL": "sqlite://"}, "sqlite", id="sqlite-without-path"),
-    pytest.param({"PLAUDIT_PORT": "abc"}, "port", id="port-not-a-number"),
-    pytest.param({"PLAUDIT_LOG_LEVEL": "loud"}, "log_level", id="unknown-log-level"),
-]
 
-
-@pytest.mark.parametrize("command", ["migrate", "serve"])
-@pytest.mark.parametrize(("env", "message"), BAD_SETTINGS)
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        pytest.param(
+            SERVE, {"PLAUDIT_DATABASE_URL": "mysql://x"}, "PLAUDIT_DATABASE_URL", id="mysql-url"
+        ),
+        pytest.param(
+            ("migrate",), {"PLAUDIT_DATABASE_URL": "sqlite://"}, "sqlite", id="migrate-sqlite://"
+        ),
+        pytest.param(SERVE, {"PLAUDIT_DATABASE_URL": "sqlite://"}, "sqlite", id="serve-sqlite://"),
+        # No --port here: it would override the bad PLAUDIT_PORT.
+        pytest.param(
+            ("serve", "--host", "127.0.0.1"), {"PLAUDIT_PORT": "abc"}, "port", id="port-abc"
+        ),
+        pytest.param(("migrate",), {"PLAUDIT_LOG_LEVEL": "loud"}, "log_level", id="log-level"),
+    ],
+)
 def test_bad_setting_fails_with_a_clear_message(
-    plaudit: Runner, command: str, env: dict[str, str], message: str
+    plaudit: Runner, args: tuple[str, ...], env: dict[str, str], message: str
 ) -> None:
-    args = [command]
-    if command == "serve":
-        args += ["--host", "127.0.0.1"]
-        if "PLAUDIT_PORT" not in env:  # else --port would override the bad PLAUDIT_PORT
-            args += ["--port", str(free_port())]
-    result = plaudit(*args, env=env, timeout=20)
-    assert_clean_failure(result, message)
+    assert_clean_failure(run_with_port(plaudit, args, env), message)
 
 
 def test_bad_database_url_does_not_echo_its_password(plaudit: Runner) -> None:
@@ -403,7 +394,6 @@ def test_bad_database_url_does_not_echo_its_password(plaudit: Runner) -> None:
 def test_unreachable_database_fails_with_a_message_not_a_traceback(
     plaudit: Runner, args: tuple[str, ...]
 ) -> None:
-    url = f"postgresql://plaudit:s3cr3t-pw@127.0.0.1:{free_port()}/plaudit"
-    result = plaudit(*args, env={"PLAUDIT_DATABASE_URL": url}, timeout=20)
+    result = run_with_port(plaudit, args, UNREACHABLE_DB)
     assert_clean_failure(result)
     assert "s3cr3t-pw" not in result.stdout + result.stderr

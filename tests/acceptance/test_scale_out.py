@@ -109,6 +109,20 @@ async def publish_many(container: Container, url: str, count: int) -> tuple[str,
     return env, ids
 
 
+async def recorded_by(container: Container, env: str, pid: int) -> set[str]:
+    """Messages whose attempt a given worker process wrote to the database."""
+    async with container.db.read() as conn:
+        return {
+            row[0]
+            for row in await conn.execute(
+                select(message_attempts.c.message_id).where(
+                    message_attempts.c.environment_id == env,
+                    message_attempts.c.worker.contains(f":{pid}:"),
+                )
+            )
+        }
+
+
 async def wait_until_all_succeeded(container: Container, env: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -136,11 +150,16 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     workers: list[subprocess.Popen[bytes]],
     tmp_path: Path,
 ) -> None:
-    total = 600
-    env, message_ids = await publish_many(plaudit, receiver.url("/slow/25"), total)
+    total = 800
+    env, message_ids = await publish_many(plaudit, receiver.url("/slow/200"), total)
     victim = start_worker(pg_url, workers, tmp_path / "victim.log")
     start_worker(pg_url, workers, tmp_path / "survivor.log")
-    await receiver.wait_for(total // 4, "/slow", timeout=60)
+    # Kill the victim once it has recorded results and is mid-way through more.
+    deadline = time.monotonic() + 60
+    while not await recorded_by(plaudit, env, victim.pid):
+        assert time.monotonic() < deadline, "the first worker never delivered anything"
+        await asyncio.sleep(0.05)
+    assert len(receiver.requests) < total
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
 
@@ -149,17 +168,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     arrivals = Counter(r.webhook_id for r in receiver.requests)
     assert set(arrivals) == message_ids  # every message arrived, under its own webhook-id
     duplicated = {message_id for message_id, n in arrivals.items() if n > 1}
-    async with plaudit.db.read() as conn:
-        victim_recorded = {
-            row[0]
-            for row in await conn.execute(
-                select(message_attempts.c.message_id).where(
-                    message_attempts.c.environment_id == env,
-                    message_attempts.c.worker.contains(f":{victim.pid}:"),
-                )
-            )
-        }
-    assert victim_recorded, "the killed worker had delivered part of the backlog"
+    victim_recorded = await recorded_by(plaudit, env, victim.pid)
     # A duplicate is a message the killed worker sent but never recorded: its claim expired
     # and the survivor sent it again, with the same webhook-id.
     assert not duplicated & victim_recorded

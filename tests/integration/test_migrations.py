@@ -95,16 +95,18 @@ async def test_concurrent_upgrades_of_a_new_postgres_database(
     try:
         assert await table_names(databases[0]) == set()
         assert await migrate.current_revision(databases[0]) is None
-        await asyncio.gather(*(migrate.upgrade(db) for db in databases))
+        async with asyncio.timeout(60):  # three starters that deadlock fail, not hang
+            await asyncio.gather(*(migrate.upgrade(db) for db in databases))
         for db in databases:
             assert await migrate.current_revision(db) == migrate.head_revision()
         assert await schema_differences(databases[0]) == []
         assert await table_names(databases[0]) == {*metadata.tables, "alembic_version"}
     finally:
-        for db in databases:
-            await db.dispose()
+        # FORCE first: it also ends connections a failed run may have left hanging.
         admin = await asyncpg.connect(admin_dsn)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+        for db in databases:
+            await db.dispose()

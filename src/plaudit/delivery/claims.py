@@ -14,6 +14,7 @@ bucket stored on the endpoint row, so the limit holds across all workers.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,8 +43,8 @@ CIRCUIT_THRESHOLD = 5
 
 @dataclass(frozen=True, slots=True)
 class ClaimLimits:
-    batch: int = 256
-    per_endpoint: int = 64
+    batch: int = 512
+    per_endpoint: int = 256
     lease: timedelta = timedelta(seconds=120)
 
 
@@ -55,23 +56,52 @@ class ClaimResult:
 
 
 class Claimer:
+    # How stale the "are there FIFO / rate-limited endpoints at all?" answer may be.
+    KINDS_TTL_S = 1.0
+
     def __init__(self, db: Database, clock: Clock, limits: ClaimLimits) -> None:
         self._db = db
         self._clock = clock
         self.limits = limits
+        self._kinds_checked_at = -math.inf
+        self._has_fifo = True
+        self._has_rate_limited = True
+
+    async def _refresh_kinds(self) -> None:
+        """Most installations have no FIFO or rate-limited endpoint: skip their queries."""
+        if time.monotonic() - self._kinds_checked_at < self.KINDS_TTL_S:
+            return
+        live = [endpoints.c.deleted_at.is_(None), endpoints.c.enabled.is_(True)]
+        async with self._db.read() as conn:
+            self._has_fifo = (
+                await conn.execute(
+                    select(select(endpoints.c.id).where(endpoints.c.fifo.is_(True), *live).exists())
+                )
+            ).scalar_one()
+            self._has_rate_limited = (
+                await conn.execute(
+                    select(
+                        select(endpoints.c.id)
+                        .where(endpoints.c.rate_limit_per_s.is_not(None), *live)
+                        .exists()
+                    )
+                )
+            ).scalar_one()
+        self._kinds_checked_at = time.monotonic()
 
     async def claim(self, worker: str, limit: int, saturated: Collection[str] = ()) -> ClaimResult:
         now = self._clock.now()
+        await self._refresh_kinds()
         claimed_ids: list[str] = []
         throttled = False
         async with self._db.transaction() as conn:
             claimed_ids += await self._claim(conn, worker, now, limit, saturated, mode="plain")
-            if len(claimed_ids) < limit:
+            if len(claimed_ids) < limit and self._has_fifo:
                 claimed_ids += await self._claim(
                     conn, worker, now, limit - len(claimed_ids), saturated, mode="fifo"
                 )
             loaded = await _load(conn, claimed_ids)
-        if len(loaded) < limit:
+        if len(loaded) < limit and self._has_rate_limited:
             more, throttled = await self._claim_rate_limited(
                 worker, now, limit - len(loaded), saturated
             )
@@ -102,8 +132,14 @@ class Claimer:
     ) -> list[str]:
         if limit <= 0:
             return []
-        candidates = _due(now, mode, saturated, endpoint_id, limit, self.limits.per_endpoint)
-        locked = select(messages.c.id).where(messages.c.id.in_(candidates), _lease_free(now))
+        due = _due(now, mode, saturated, endpoint_id, limit, self.limits.per_endpoint)
+        candidates: Select[Any] | list[str] = due
+        if mode == "fifo":
+            # Heads first (cheap: one lookup per FIFO endpoint), then only those are claimed.
+            candidates = [row[0] for row in await conn.execute(due) if row[0] is not None]
+            if not candidates:
+                return []
+        locked = select(messages.c.id).where(messages.c.id.in_(candidates), *_message_due(now))
         if conn.dialect.name == "postgresql":
             locked = locked.with_for_update(skip_locked=True)
         result = await conn.execute(
@@ -120,17 +156,21 @@ class Claimer:
         if limit <= 0:
             return [], False
         async with self._db.read() as conn:
+            has_due = (
+                select(messages.c.id)
+                .where(messages.c.endpoint_id == endpoints.c.id, *_message_due(now))
+                .exists()
+            )
             endpoint_ids = [
                 row[0]
                 for row in await conn.execute(
-                    select(messages.c.endpoint_id)
-                    .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
+                    select(endpoints.c.id)
                     .where(
-                        _claimable(now),
                         endpoints.c.rate_limit_per_s.is_not(None),
-                        messages.c.endpoint_id.not_in(list(saturated)),
+                        endpoints.c.id.not_in(list(saturated)),
+                        *_endpoint_ready(now),
+                        has_due,
                     )
-                    .distinct()
                     .limit(64)
                 )
             ]
@@ -184,15 +224,20 @@ def _lease_free(now: datetime) -> ColumnElement[bool]:
     return or_(messages.c.lease_expires_at.is_(None), messages.c.lease_expires_at < now)
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    return and_(
-        messages.c.status == "pending",
-        messages.c.next_attempt_at <= now,
-        _lease_free(now),
+def _message_due(now: datetime) -> list[ColumnElement[bool]]:
+    return [messages.c.status == "pending", messages.c.next_attempt_at <= now, _lease_free(now)]
+
+
+def _endpoint_ready(now: datetime) -> list[ColumnElement[bool]]:
+    return [
         endpoints.c.enabled.is_(True),
         endpoints.c.deleted_at.is_(None),
         or_(endpoints.c.paused_until.is_(None), endpoints.c.paused_until <= now),
-    )
+    ]
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return and_(*_message_due(now), *_endpoint_ready(now))
 
 
 def _due(
@@ -204,23 +249,16 @@ def _due(
     per_endpoint: int,
 ) -> Select[Any]:
     """Ids of due messages, at most `per_endpoint` (1 while failing) per endpoint."""
-    conditions: list[ColumnElement[bool]] = [_claimable(now)]
+    ready = _endpoint_ready(now)
     if endpoint_id is not None:
-        conditions.append(messages.c.endpoint_id == endpoint_id)
+        ready.append(endpoints.c.id == endpoint_id)
     else:
-        conditions.append(endpoints.c.rate_limit_per_s.is_(None))
+        ready.append(endpoints.c.rate_limit_per_s.is_(None))
     if saturated:
-        conditions.append(messages.c.endpoint_id.not_in(list(saturated)))
+        ready.append(endpoints.c.id.not_in(list(saturated)))
     if mode == "fifo":
-        head = messages.alias("head")
-        oldest = (
-            select(func.min(head.c.fifo_seq))
-            .where(head.c.endpoint_id == messages.c.endpoint_id, head.c.status == "pending")
-            .scalar_subquery()
-        )
-        conditions += [endpoints.c.fifo.is_(True), messages.c.fifo_seq == oldest]
-    else:
-        conditions.append(endpoints.c.fifo.is_(False))
+        return _due_fifo(ready, limit)
+    ready.append(endpoints.c.fifo.is_(False))
     # Look at a window of the oldest due messages only, so a claim costs the same with a
     # backlog of a thousand or ten million.
     window = (
@@ -231,8 +269,8 @@ def _due(
             endpoints.c.consecutive_failures,
         )
         .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
-        .where(*conditions)
-        .order_by(messages.c.next_attempt_at, messages.c.id)
+        .where(*_message_due(now), *ready)
+        .order_by(messages.c.next_attempt_at)
         .limit(limit * 4)
         .subquery("window")
     )
@@ -240,7 +278,7 @@ def _due(
         window.c.id,
         window.c.next_attempt_at,
         func.row_number()
-        .over(partition_by=window.c.endpoint_id, order_by=(window.c.next_attempt_at, window.c.id))
+        .over(partition_by=window.c.endpoint_id, order_by=window.c.next_attempt_at)
         .label("rank"),
         case((window.c.consecutive_failures >= CIRCUIT_THRESHOLD, 1), else_=per_endpoint).label(
             "cap"
@@ -249,9 +287,26 @@ def _due(
     return (
         select(ranked.c.id)
         .where(ranked.c.rank <= ranked.c.cap)
-        .order_by(ranked.c.next_attempt_at, ranked.c.id)
+        .order_by(ranked.c.next_attempt_at)
         .limit(limit)
     )
+
+
+def _due_fifo(ready: list[ColumnElement[bool]], limit: int) -> Select[Any]:
+    """The head (lowest sequence number still pending) of each FIFO endpoint, if due.
+
+    Driven from the endpoints table, one index lookup per FIFO endpoint, so the cost does
+    not grow with the backlog.
+    """
+    head = messages.alias("head")
+    head_id = (
+        select(head.c.id)
+        .where(head.c.endpoint_id == endpoints.c.id, head.c.status == "pending")
+        .order_by(head.c.fifo_seq)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(head_id).where(endpoints.c.fifo.is_(True), *ready).limit(limit)
 
 
 async def _load(conn: AsyncConnection, ids: Sequence[str]) -> list[ClaimedMessage]:

@@ -1,8 +1,10 @@
 """The dispatcher: claims due messages, sends them concurrently, writes results in batches.
 
-Flow control inside one worker: at most `max_in_flight` sends at once, and an endpoint
-holding `per_endpoint` of them is left out of further claims until it frees a slot, so
-a slow or hanging receiver occupies a bounded share and healthy endpoints keep flowing.
+Flow control inside one worker: it holds at most `max_in_flight` claimed messages; each
+endpoint gets at most `per_endpoint` concurrent requests (the rest of its claimed
+messages queue locally) and at most `claim_per_endpoint` claimed messages, after which
+it is left out of further claims until it drains. A slow or hanging receiver therefore
+occupies a bounded share of a worker, and healthy endpoints keep flowing.
 Across workers, failing endpoints are paused and probed (see `claims` and `results`).
 """
 
@@ -36,8 +38,9 @@ log = logging.getLogger("plaudit.delivery")
 
 @dataclass(frozen=True, slots=True)
 class DispatcherSettings:
-    max_in_flight: int = 256
+    max_in_flight: int = 1024
     per_endpoint: int = 64
+    claim_per_endpoint: int = 256
     poll_interval_s: float = 1.0
     throttled_poll_s: float = 0.02
     flush_interval_s: float = 0.01
@@ -77,6 +80,7 @@ class Dispatcher:
         self._shaper = PayloadShaper()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._per_endpoint: Counter[str] = Counter()
+        self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
         self._results: list[Recorded] = []
         self._results_ready = asyncio.Event()
         self._slot_freed = asyncio.Event()
@@ -102,7 +106,9 @@ class Dispatcher:
             claimed = 0
             if free > 0:
                 saturated = [
-                    ep for ep, n in self._per_endpoint.items() if n >= self._settings.per_endpoint
+                    ep
+                    for ep, n in self._per_endpoint.items()
+                    if n >= self._settings.claim_per_endpoint
                 ]
                 try:
                     result = await self._claimer.claim(self.worker, free, saturated)
@@ -138,14 +144,21 @@ class Dispatcher:
         self._per_endpoint[endpoint_id] -= 1
         if self._per_endpoint[endpoint_id] <= 0:
             del self._per_endpoint[endpoint_id]
+            self._endpoint_slots.pop(endpoint_id, None)
         self._slot_freed.set()
 
     async def _deliver(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
         endpoint = self._endpoints.get(message.endpoint_id)
-        started_at = self._clock.now()
         if endpoint is None:  # deleted between claim and load: nothing to send to
             return
-        result = await self._attempt(session, message, endpoint)
+        slots = self._endpoint_slots.get(message.endpoint_id)
+        if slots is None:
+            slots = self._endpoint_slots[message.endpoint_id] = asyncio.Semaphore(
+                self._settings.per_endpoint
+            )
+        async with slots:
+            started_at = self._clock.now()
+            result = await self._attempt(session, message, endpoint)
         self._metrics.delivery_attempts.labels(result.outcome.value).inc()
         self._metrics.delivery_duration.observe(result.duration_ms / 1000)
         if result.outcome is Outcome.SUCCESS:
@@ -160,10 +173,7 @@ class Dispatcher:
         self, session: aiohttp.ClientSession, message: ClaimedMessage, endpoint: EndpointConfig
     ) -> AttemptResult:
         try:
-            if self._shaper.needs_thread(endpoint):
-                body = await asyncio.to_thread(self._shaper.body, message, endpoint)
-            else:
-                body = self._shaper.body(message, endpoint)
+            body = await self._shaper.body(message, endpoint)
         except ShapingFailed as exc:
             return AttemptResult(Outcome.TRANSFORM_ERROR, None, 0.0, error=str(exc))
         keys = endpoint.signing_keys(self._clock.now())

@@ -26,10 +26,7 @@ class PayloadShaper:
     def __init__(self) -> None:
         self._templates: dict[tuple[str, object], CompiledTemplate] = {}
 
-    def needs_thread(self, endpoint: EndpointConfig) -> bool:
-        return endpoint.template is not None
-
-    def body(self, message: ClaimedMessage, endpoint: EndpointConfig) -> bytes:
+    async def body(self, message: ClaimedMessage, endpoint: EndpointConfig) -> bytes:
         assert message.event_created_at is not None
         envelope: dict[str, Any] = {
             "type": message.event_type,
@@ -44,7 +41,8 @@ class PayloadShaper:
             return orjson.dumps(selection.apply(envelope))
         if endpoint.template:
             try:
-                shaped = self._template(endpoint).evaluate(envelope)
+                # Evaluated in a sandboxed worker process, bounded in time and memory.
+                shaped = await self._template(endpoint).evaluate_async(envelope)
             except TemplateError as exc:
                 raise ShapingFailed(f"template failed: {exc}") from exc
             return orjson.dumps(shaped)

@@ -213,7 +213,15 @@ class JobRunner:
                 log.exception("job runner failed; retrying")
                 worked = False
             if not worked:
-                await self._listener.wait(self._poll_interval_s)
+                waits = {
+                    asyncio.create_task(stopping.wait()),
+                    asyncio.create_task(self._listener.wait(self._poll_interval_s)),
+                }
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiting in waits:
+                        waiting.cancel()
 
     async def run_once(self, stopping: asyncio.Event | None = None) -> bool:
         """Claim one job and run it to the end (or until stopping); False when none was due."""

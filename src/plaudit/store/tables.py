@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from plaudit.store.types import JsonDocument, UtcDateTime
@@ -146,8 +147,17 @@ messages = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("event_id", "endpoint_id", name="uq_messages_event_endpoint"),
     Index("ix_messages_due", "status", "next_attempt_at"),
-    Index("ix_messages_endpoint", "endpoint_id", "status", "id"),
+    Index("ix_messages_endpoint", "endpoint_id", "status", "next_attempt_at"),
     Index("ix_messages_environment", "environment_id", "id"),
+    # Partial: only FIFO messages carry a sequence number, so others never touch it.
+    Index(
+        "ix_messages_fifo",
+        "endpoint_id",
+        "status",
+        "fifo_seq",
+        sqlite_where=text("fifo_seq IS NOT NULL"),
+        postgresql_where=text("fifo_seq IS NOT NULL"),
+    ),
 )
 
 message_attempts = Table(

@@ -158,8 +158,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index("ix_messages_due", ["status", "next_attempt_at"], unique=False)
-        batch_op.create_index("ix_messages_endpoint", ["endpoint_id", "status", "id"], unique=False)
+        batch_op.create_index(
+            "ix_messages_endpoint", ["endpoint_id", "status", "next_attempt_at"], unique=False
+        )
         batch_op.create_index("ix_messages_environment", ["environment_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_messages_fifo", ["endpoint_id", "status", "fifo_seq"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -1,0 +1,300 @@
+"""Delivery benchmark: Plaudit against a bare aiohttp sender, in one run.
+
+    python bench/delivery.py [--events 20000] [--pg-url postgresql://...] [--rates 200,1000]
+
+Prints a table:
+  * drain: messages/s delivering a backlog of N events to one endpoint, for the bare
+    sender (HMAC-signed POSTs, 64 concurrent, keep-alive, no storage) and for Plaudit's
+    dispatcher on SQLite (and PostgreSQL when --pg-url is given), and the ratio;
+  * latency: p50/p99 from publishing through the HTTP API to the receiver's arrival, at
+    each offered rate, with `plaudit serve` running as its own process.
+The receiver runs in its own process. The machine is noisy: compare ratios, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import uvloop
+from sqlalchemy import func, select, update
+
+from plaudit.app import build_container, build_dispatcher, running
+from plaudit.config import Settings
+from plaudit.delivery.endpoint_models import EndpointSpec
+from plaudit.domain.api_keys import Environment
+from plaudit.events.models import EventDraft
+from plaudit.runtime.background import BackgroundRunner
+from plaudit.store.tables import endpoints, messages
+
+HERE = Path(__file__).parent
+CONCURRENCY = 64
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def event_data(i: int) -> dict[str, Any]:
+    return {
+        "employee": {
+            "id": f"usr_{i}",
+            "external_id": f"E{i}",
+            "email": "a@example.com",
+            "name": "Ada",
+        },
+        "occurred_on": "2026-12-04",
+    }
+
+
+class ReceiverProcess:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.process = subprocess.Popen([sys.executable, str(HERE / "receiver.py"), str(self.port)])
+
+    async def ready(self, session: aiohttp.ClientSession) -> None:
+        for _ in range(100):
+            try:
+                await self.reset(session)
+                return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+        raise RuntimeError("receiver did not start")
+
+    async def reset(self, session: aiohttp.ClientSession) -> None:
+        async with session.post(f"http://127.0.0.1:{self.port}/reset") as r:
+            r.raise_for_status()
+
+    async def report(self, session: aiohttp.ClientSession) -> dict[str, Any]:
+        async with session.get(f"http://127.0.0.1:{self.port}/arrivals") as r:
+            return dict(orjson.loads(await r.read()))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+async def bare_sender(url: str, count: int) -> float:
+    """The limit: sign and POST, 64 at a time over keep-alive, nothing stored."""
+    key = os.urandom(32)
+    bodies = [
+        orjson.dumps({"type": "milestone.birthday", "timestamp": "x", "data": event_data(i)})
+        for i in range(count)
+    ]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                body = bodies[i]
+                ts = str(int(time.time()))
+                mac = hmac.new(key, f"msg_{i}.{ts}.".encode() + body, hashlib.sha256).digest()
+                headers = {
+                    "content-type": "application/json",
+                    "webhook-id": f"msg_{i}",
+                    "webhook-timestamp": ts,
+                    "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+                }
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    assert response.status == 204
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return count / (time.perf_counter() - started)
+
+
+async def plaudit_drain(database_url: str, url: str, count: int) -> float:
+    """Plaudit's dispatcher draining a stored backlog of `count` messages."""
+    settings = Settings(
+        database_url=database_url,  # type: ignore[arg-type]
+        outbound_allow_http=True,
+        outbound_allow_cidrs="127.0.0.0/8",
+        log_level="warning",
+    )
+    container = build_container(settings)
+    async with running(container, with_workers=False):
+        org = await container.tenancy.create_organization("bench")
+        env = org.environment_ids[Environment.PRODUCTION]
+        endpoint, _ = await container.endpoints.create(env, EndpointSpec(url=url, enabled=False))
+        for start in range(0, count, 500):
+            async with container.db.transaction() as conn:
+                drafts = [
+                    EventDraft("milestone.birthday", event_data(i))
+                    for i in range(start, min(count, start + 500))
+                ]
+                await container.event_log.append_many(conn, env, drafts)
+        async with container.db.transaction() as conn:
+            await conn.execute(
+                update(endpoints).where(endpoints.c.id == endpoint.id).values(enabled=True)
+            )
+        runner = BackgroundRunner([build_dispatcher(container)])
+        started = time.perf_counter()
+        runner.start()
+        container.wakeup.set()
+        while True:
+            async with container.db.read() as conn:
+                pending = (
+                    await conn.execute(
+                        select(func.count()).where(
+                            messages.c.endpoint_id == endpoint.id, messages.c.status != "succeeded"
+                        )
+                    )
+                ).scalar_one()
+            if pending == 0:
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        await runner.stop(5)
+    return count / elapsed
+
+
+async def latency(
+    database_url: str, receiver: ReceiverProcess, rate: int, seconds: float
+) -> tuple[float, float, int]:
+    """p50/p99 ms from POST /api/v1/events to arrival, `plaudit serve` in its own process."""
+    env = {
+        **os.environ,
+        "PLAUDIT_DATABASE_URL": database_url,
+        "PLAUDIT_OUTBOUND_ALLOW_HTTP": "1",
+        "PLAUDIT_OUTBOUND_ALLOW_CIDRS": "127.0.0.0/8",
+        "PLAUDIT_LOG_LEVEL": "warning",
+    }
+    plaudit = str(Path(sys.executable).parent / "plaudit")
+    created = subprocess.run(
+        [plaudit, "orgs", "create", f"bench-{rate}", "--json"],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    key = json.loads(created.stdout)["environments"]["production"]["api_key"]
+    port = free_port()
+    server = subprocess.Popen([plaudit, "serve", "--port", str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {key}"}
+    sent: dict[str, float] = {}
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(200):
+                try:
+                    async with session.get(f"{base}/readyz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            async with session.post(
+                f"{base}/api/v1/endpoints", json={"url": receiver.url}, headers=headers
+            ) as r:
+                assert r.status == 201, await r.text()
+            await receiver.reset(session)
+            total = int(rate * seconds)
+            tasks = []
+
+            async def publish(i: int) -> None:
+                sent[f"usr_{i}"] = time.time()
+                body = {"type": "milestone.birthday", "data": event_data(i)}
+                async with session.post(f"{base}/api/v1/events", json=body, headers=headers) as r:
+                    assert r.status == 202, await r.text()
+
+            started = time.perf_counter()
+            for i in range(total):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(publish(i)))
+            await asyncio.gather(*tasks)
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                report = await receiver.report(session)
+                if len(report["arrivals"]) >= total:
+                    break
+                await asyncio.sleep(0.2)
+            arrivals = report["arrivals"]
+    finally:
+        server.terminate()
+        server.wait(30)
+    samples = sorted((arrivals[k] - sent[k]) * 1000 for k in sent if k in arrivals)
+    p50 = statistics.median(samples)
+    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return p50, p99, len(samples)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--pg-url", default=None, help="also measure on this PostgreSQL database")
+    parser.add_argument("--rates", default="200,1000")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    receiver = ReceiverProcess()
+    rows: list[tuple[str, str, str]] = []
+    workdir = Path(tempfile.mkdtemp(prefix="plaudit-bench-"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            await receiver.ready(session)
+        bare = await bare_sender(receiver.url, args.events)
+        rows.append((f"drain {args.events}: bare aiohttp sender", f"{bare:,.0f} msg/s", "1.00x"))
+        sqlite = await plaudit_drain(f"sqlite:///{workdir / 'drain.db'}", receiver.url, args.events)
+        rows.append(
+            (
+                f"drain {args.events}: Plaudit, SQLite",
+                f"{sqlite:,.0f} msg/s",
+                f"{sqlite / bare:.2f}x (target >= 0.6x)",
+            )
+        )
+        if args.pg_url:
+            pg = await plaudit_drain(args.pg_url, receiver.url, args.events)
+            rows.append(
+                (
+                    f"drain {args.events}: Plaudit, PostgreSQL",
+                    f"{pg:,.0f} msg/s",
+                    f"{pg / bare:.2f}x (target >= 0.4x)",
+                )
+            )
+        for rate in (int(r) for r in args.rates.split(",")):
+            p50, p99, n = await latency(
+                f"sqlite:///{workdir / f'latency-{rate}.db'}", receiver, rate, args.seconds
+            )
+            target = " (target p99 <= 20 ms)" if rate == 200 else ""
+            rows.append(
+                (
+                    f"latency at {rate} events/s, SQLite ({n} events)",
+                    f"p50 {p50:.1f} ms",
+                    f"p99 {p99:.1f} ms{target}",
+                )
+            )
+    finally:
+        receiver.stop()
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure':<{width}}  {'result':>16}  ratio / p99")
+    for name, value, ratio in rows:
+        print(f"{name:<{width}}  {value:>16}  {ratio}")
+
+
+if __name__ == "__main__":
+    uvloop.run(main())
