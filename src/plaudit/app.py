@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from plaudit import __version__
 from plaudit.api.errors import install_error_handlers
 from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from plaudit.api.openapi import install_openapi
 from plaudit.api.routers import endpoints, event_types, events, health, messages
 from plaudit.app_container import Container
 from plaudit.config import Settings
@@ -169,6 +170,7 @@ def create_app(
     )
     app.state.container = container
     install_error_handlers(app)
+    install_openapi(app)
     for router in (
         health.router,
         event_types.router,

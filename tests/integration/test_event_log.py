@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, func, select
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
@@ -53,26 +52,22 @@ async def stored_ids(container: Container, env_id: str) -> list[str]:
 class Recorder:
     """A hook that writes nothing and records what it saw, from inside the transaction."""
 
-    def __init__(self, container: Container) -> None:
-        self.container = container
-        self.calls: list[tuple[AsyncConnection, list[StoredEvent]]] = []
+    def __init__(self) -> None:
+        self.calls: list[tuple[Connection, list[StoredEvent]]] = []
         self.visible_inside: list[int] = []
-        self.visible_outside: list[int] = []
 
-    async def __call__(self, conn: AsyncConnection, batch: Sequence[StoredEvent]) -> None:
+    def __call__(self, conn: Connection, batch: Sequence[StoredEvent]) -> None:
         self.calls.append((conn, list(batch)))
         ids = [e.id for e in batch]
         query = select(func.count()).select_from(events).where(events.c.id.in_(ids))
-        self.visible_inside.append((await conn.execute(query)).scalar_one())
-        async with self.container.db.read() as other:
-            self.visible_outside.append((await other.execute(query)).scalar_one())
+        self.visible_inside.append(conn.execute(query).scalar_one())
 
 
 class Raiser:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def __call__(self, conn: AsyncConnection, batch: Sequence[StoredEvent]) -> None:
+    def __call__(self, conn: Connection, batch: Sequence[StoredEvent]) -> None:
         self.calls += 1
         raise Boom("fan-out failed")
 
@@ -120,15 +115,16 @@ async def test_append_then_raise_leaves_no_event(
 async def test_hooks_run_inside_the_appending_transaction(
     container: Container, log: EventLog, env_id: str
 ) -> None:
-    recorder = Recorder(container)
+    recorder = Recorder()
     log.subscribe(recorder)
     async with container.db.transaction() as conn:
         stored = await log.append(conn, env_id, draft())
         assert len(recorder.calls) == 1
-        assert recorder.calls[0][0] is conn
+        assert recorder.calls[0][0] is conn.sync_connection
+        # ...and nobody else can see the event before the transaction commits.
+        assert await stored_ids(container, env_id) == []
     assert recorder.calls[0][1] == [stored]
-    assert recorder.visible_inside == [1]  # the hook sees the uncommitted event...
-    assert recorder.visible_outside == [0]  # ...which nobody else can see yet
+    assert recorder.visible_inside == [1]  # the hook sees the uncommitted event
     assert await stored_ids(container, env_id) == [stored.id]
 
 
@@ -138,7 +134,7 @@ async def test_every_hook_is_called_in_subscription_order(
     order: list[str] = []
 
     def named(name: str) -> Any:
-        async def hook(conn: AsyncConnection, batch: Sequence[StoredEvent]) -> None:
+        def hook(conn: Connection, batch: Sequence[StoredEvent]) -> None:
             order.append(name)
 
         return hook
@@ -155,9 +151,9 @@ async def test_a_raising_hook_rolls_the_event_and_other_hook_writes_back(
 ) -> None:
     org_id = new_id("org")
 
-    async def writer(conn: AsyncConnection, batch: Sequence[StoredEvent]) -> None:
+    def writer(conn: Connection, batch: Sequence[StoredEvent]) -> None:
         # Stands in for the fan-out rows a real hook adds in the same transaction.
-        await conn.execute(
+        conn.execute(
             organizations.insert().values(
                 id=org_id, name="outbox row", created_at=batch[0].created_at
             )
@@ -181,7 +177,7 @@ async def test_a_raising_hook_rolls_the_event_and_other_hook_writes_back(
 async def test_idempotent_replays_do_not_call_hooks_again(
     container: Container, log: EventLog, env_id: str
 ) -> None:
-    recorder = Recorder(container)
+    recorder = Recorder()
     log.subscribe(recorder)
     async with container.db.transaction() as conn:
         first = await log.append(conn, env_id, draft(idempotency_key="once"))
@@ -210,7 +206,7 @@ async def test_reused_key_with_another_body_is_a_conflict_and_calls_no_hook(
 ) -> None:
     async with container.db.transaction() as conn:
         first = await log.append(conn, env_id, draft(idempotency_key="clash"))
-    recorder = Recorder(container)
+    recorder = Recorder()
     log.subscribe(recorder)
     changed = draft(idempotency_key="clash")
     changed.data["occurred_on"] = "2027-01-01"
@@ -224,7 +220,7 @@ async def test_reused_key_with_another_body_is_a_conflict_and_calls_no_hook(
 
 
 async def test_append_many_keeps_order(container: Container, log: EventLog, env_id: str) -> None:
-    recorder = Recorder(container)
+    recorder = Recorder()
     log.subscribe(recorder)
     types = [
         "survey.completed",
@@ -249,7 +245,7 @@ async def test_append_many_keeps_order(container: Container, log: EventLog, env_
 async def test_an_invalid_draft_in_a_batch_stores_none_of_it(
     container: Container, log: EventLog, env_id: str
 ) -> None:
-    recorder = Recorder(container)
+    recorder = Recorder()
     log.subscribe(recorder)
     broken = draft("badge.given")
     broken.data.pop("giver")

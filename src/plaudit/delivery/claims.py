@@ -13,6 +13,7 @@ bucket stored on the endpoint row, so the limit holds across all workers.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Collection, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Select,
     and_,
     case,
@@ -94,19 +96,30 @@ class Claimer:
         await self._refresh_kinds()
         claimed_ids: list[str] = []
         throttled = False
-        async with self._db.transaction() as conn:
-            claimed_ids += await self._claim(conn, worker, now, limit, saturated, mode="plain")
-            if len(claimed_ids) < limit and self._has_fifo:
-                claimed_ids += await self._claim(
-                    conn, worker, now, limit - len(claimed_ids), saturated, mode="fifo"
-                )
-            loaded = await _load(conn, claimed_ids)
+        has_fifo = self._has_fifo
+
+        def claim_due(conn: Connection) -> list[str]:
+            ids = self._claim(conn, worker, now, limit, saturated, mode="plain")
+            if len(ids) < limit and has_fifo:
+                ids += self._claim(conn, worker, now, limit - len(ids), saturated, mode="fifo")
+            return ids
+
+        claimed_ids += await self._db.write(claim_due)
+        # Loaded outside the write transaction: the lease already makes these rows ours, and
+        # on SQLite every millisecond the writer is held delays every other writer.
+        loaded = await self._load(claimed_ids)
         if len(loaded) < limit and self._has_rate_limited:
             more, throttled = await self._claim_rate_limited(
                 worker, now, limit - len(loaded), saturated
             )
             loaded += more
         return ClaimResult(messages=loaded, throttled=throttled)
+
+    async def _load(self, ids: Sequence[str]) -> list[ClaimedMessage]:
+        if not ids:
+            return []
+        async with self._db.read() as conn:
+            return await _load(conn, ids)
 
     async def release(self, worker: str, message_ids: Sequence[str]) -> None:
         """Give back claims that will not be sent (shutdown): others may take them at once."""
@@ -119,9 +132,9 @@ class Claimer:
                 .values(lease_owner=None, lease_expires_at=None)
             )
 
-    async def _claim(
+    def _claim(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         worker: str,
         now: datetime,
         limit: int,
@@ -136,13 +149,13 @@ class Claimer:
         candidates: Select[Any] | list[str] = due
         if mode == "fifo":
             # Heads first (cheap: one lookup per FIFO endpoint), then only those are claimed.
-            candidates = [row[0] for row in await conn.execute(due) if row[0] is not None]
+            candidates = [row[0] for row in conn.execute(due) if row[0] is not None]
             if not candidates:
                 return []
         locked = select(messages.c.id).where(messages.c.id.in_(candidates), *_message_due(now))
         if conn.dialect.name == "postgresql":
             locked = locked.with_for_update(skip_locked=True)
-        result = await conn.execute(
+        result = conn.execute(
             update(messages)
             .where(messages.c.id.in_(locked.scalar_subquery()))
             .values(lease_owner=worker, lease_expires_at=now + self.limits.lease)
@@ -179,16 +192,22 @@ class Claimer:
         for endpoint_id in endpoint_ids:
             if len(claimed) >= limit:
                 break
-            async with self._db.transaction() as conn:
-                ids, starved = await self._claim_with_tokens(
-                    conn, worker, now, endpoint_id, limit - len(claimed)
+            wanted = limit - len(claimed)
+            ids, starved = await self._db.write(
+                functools.partial(
+                    self._claim_with_tokens,
+                    worker=worker,
+                    now=now,
+                    endpoint_id=endpoint_id,
+                    limit=wanted,
                 )
-                claimed += await _load(conn, ids)
+            )
+            claimed += await self._load(ids)
             throttled = throttled or starved
         return claimed, throttled
 
-    async def _claim_with_tokens(
-        self, conn: AsyncConnection, worker: str, now: datetime, endpoint_id: str, limit: int
+    def _claim_with_tokens(
+        self, conn: Connection, *, worker: str, now: datetime, endpoint_id: str, limit: int
     ) -> tuple[list[str], bool]:
         query: Select[Any] = select(
             endpoints.c.rate_limit_per_s,
@@ -198,7 +217,7 @@ class Claimer:
         ).where(endpoints.c.id == endpoint_id)
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        row = (await conn.execute(query)).one()
+        row = conn.execute(query).one()
         rate = float(row.rate_limit_per_s)
         burst = max(1.0, rate)
         tokens = burst if row.rate_tokens is None else float(row.rate_tokens)
@@ -208,11 +227,11 @@ class Claimer:
         allowed = min(limit, math.floor(tokens))
         ids: list[str] = []
         if allowed > 0:
-            ids = await self._claim(
+            ids = self._claim(
                 conn, worker, now, allowed, (), mode="fifo" if row.fifo else "plain",
                 endpoint_id=endpoint_id,
             )  # fmt: skip
-        await conn.execute(
+        conn.execute(
             update(endpoints)
             .where(endpoints.c.id == endpoint_id)
             .values(rate_tokens=tokens - len(ids), rate_refilled_at=now)

@@ -43,7 +43,7 @@ class DispatcherSettings:
     claim_per_endpoint: int = 256
     poll_interval_s: float = 1.0
     throttled_poll_s: float = 0.02
-    flush_interval_s: float = 0.01
+    flush_interval_s: float = 0.05
     flush_batch: int = 500
     db_retry_max_s: float = 30.0
 

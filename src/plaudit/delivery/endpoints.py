@@ -142,7 +142,7 @@ class EndpointService:
             if spec.fifo and not current.spec.fifo:
                 await _number_backlog(conn, endpoint_id)
             if spec.enabled:
-                await self._wakeup.announce(conn)
+                await conn.run_sync(self._wakeup.announce)
             return await _fetch(conn, environment_id, endpoint_id)
 
     async def delete(self, environment_id: str, endpoint_id: str) -> None:
@@ -222,9 +222,9 @@ class EndpointService:
             )
             row = message_row(environment_id, endpoint.id, event, self._clock.now())
             if endpoint.spec.fifo:
-                await assign_fifo_sequence(conn, endpoint.id, [row])
+                await conn.run_sync(assign_fifo_sequence, endpoint.id, [row])
             await conn.execute(messages.insert().values(**row))
-            await self._wakeup.announce(conn)
+            await conn.run_sync(self._wakeup.announce)
         return TestSend(event_id=event.id, message_id=row["id"])
 
     async def _validated(self, spec: EndpointSpec, *, check_url: bool = True) -> EndpointSpec:
@@ -315,7 +315,7 @@ async def _number_backlog(conn: AsyncConnection, endpoint_id: str) -> None:
     rows = [{"id": row[0]} for row in pending]
     if not rows:
         return
-    await assign_fifo_sequence(conn, endpoint_id, rows)
+    await conn.run_sync(assign_fifo_sequence, endpoint_id, rows)
     for row in rows:
         await conn.execute(
             update(messages).where(messages.c.id == row["id"]).values(fifo_seq=row["fifo_seq"])

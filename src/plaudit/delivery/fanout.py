@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, select, update
 
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.ids import new_id
@@ -30,22 +29,20 @@ class FanOut:
         self._wakeup = wakeup
         self._operational = operational_types
 
-    async def __call__(self, conn: AsyncConnection, events: Sequence[StoredEvent]) -> None:
+    def __call__(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         by_environment: dict[str, list[StoredEvent]] = defaultdict(list)
         for event in events:
             if not event.is_test:  # test events go to the one endpoint they were sent to
                 by_environment[event.environment_id].append(event)
         created = 0
         for environment_id, group in by_environment.items():
-            created += await self._fan_out(conn, environment_id, group)
+            created += self._fan_out(conn, environment_id, group)
         if created:
-            await self._wakeup.announce(conn)
+            self._wakeup.announce(conn)
 
-    async def _fan_out(
-        self, conn: AsyncConnection, environment_id: str, events: Sequence[StoredEvent]
-    ) -> int:
+    def _fan_out(self, conn: Connection, environment_id: str, events: Sequence[StoredEvent]) -> int:
         targets = (
-            await conn.execute(
+            conn.execute(
                 select(endpoints.c.id, endpoints.c.event_types, endpoints.c.fifo).where(
                     endpoints.c.environment_id == environment_id,
                     endpoints.c.deleted_at.is_(None),
@@ -64,9 +61,9 @@ class FanOut:
                 if fifo:
                     fifo_rows[endpoint_id].append(row)
         for endpoint_id, ordered in fifo_rows.items():
-            await assign_fifo_sequence(conn, endpoint_id, ordered)
+            assign_fifo_sequence(conn, endpoint_id, ordered)
         if rows:
-            await conn.execute(messages.insert(), rows)
+            conn.execute(messages.insert(), rows)
         return len(rows)
 
 
@@ -94,8 +91,8 @@ def message_row(
     }
 
 
-async def assign_fifo_sequence(
-    conn: AsyncConnection, endpoint_id: str, rows: Sequence[dict[str, Any]]
+def assign_fifo_sequence(
+    conn: Connection, endpoint_id: str, rows: Sequence[dict[str, Any]]
 ) -> None:
     """Number FIFO messages under the endpoint's row lock.
 
@@ -103,7 +100,7 @@ async def assign_fifo_sequence(
     sequence order is commit order, which is what a strict FIFO needs.
     """
     last = (
-        await conn.execute(
+        conn.execute(
             update(endpoints)
             .where(endpoints.c.id == endpoint_id)
             .values(fifo_next_seq=endpoints.c.fifo_next_seq + len(rows))

@@ -83,7 +83,7 @@ class RecoveryService:
             if row.lease_expires_at is not None and row.lease_expires_at > now:
                 raise Conflict("the message is being delivered right now", code="message_in_flight")
             await _restart(conn, [message_id], now)
-            await self._wakeup.announce(conn)
+            await conn.run_sync(self._wakeup.announce)
 
     async def replay_event(
         self, environment_id: str, event_id: str, endpoint_id: str | None = None
@@ -129,14 +129,14 @@ class RecoveryService:
                 if previous is None:
                     row = message_row(environment_id, target.id, event, now)
                     if target.fifo:
-                        await assign_fifo_sequence(conn, target.id, [row])
+                        await conn.run_sync(assign_fifo_sequence, target.id, [row])
                     created.append(row)
                 elif previous.lease_expires_at is None or previous.lease_expires_at <= now:
                     restart.append(previous.id)
             if created:
                 await conn.execute(messages.insert(), created)
             await _restart(conn, restart, now)
-            await self._wakeup.announce(conn)
+            await conn.run_sync(self._wakeup.announce)
         return restart + [row["id"] for row in created]
 
     async def start_recovery(
@@ -175,7 +175,7 @@ class RecoveryService:
                 )
             )
             # Wake the job runner the same way as the dispatcher.
-            await self._wakeup.announce(conn)
+            await conn.run_sync(self._wakeup.announce)
         return await self.job(environment_id, job_id)
 
     async def job(self, environment_id: str, job_id: str) -> Job:
@@ -307,7 +307,7 @@ class JobRunner:
                 )
             )
             if chunk:
-                await self._wakeup.announce(conn)
+                await conn.run_sync(self._wakeup.announce)
         return finished
 
 

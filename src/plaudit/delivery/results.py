@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import ColumnElement, Connection, bindparam, func, select, update
 
 from plaudit.delivery.claims import CIRCUIT_THRESHOLD
 from plaudit.delivery.models import AttemptResult, ClaimedMessage, Outcome
@@ -93,22 +92,28 @@ class ResultWriter:
             failures.append(row)
             if row["b_status"] == "failed" and not self._is_operational(message):
                 notices.append(_notice("message.attempt.exhausted", item, now))
-        async with self._db.transaction() as conn:
+        prepared_notices = [(env, self._event_log.prepare([draft])) for env, draft in notices]
+
+        def record(conn: Connection) -> None:
             if successes:
-                await conn.execute(_SUCCESS_UPDATE, successes)
+                conn.execute(_SUCCESS_UPDATE, successes)
             if failures:
-                await conn.execute(_FAILURE_UPDATE, failures)
-            await conn.execute(message_attempts.insert(), attempts)
-            disabled = await self._update_endpoints(conn, tallies, now)
-            for environment_id, draft in notices + disabled:
-                await self._event_log.append(conn, environment_id, draft)
+                conn.execute(_FAILURE_UPDATE, failures)
+            conn.execute(message_attempts.insert(), attempts)
+            disabled = self._update_endpoints(conn, tallies, now)
+            for environment_id, prepared in prepared_notices:
+                self._event_log.store(conn, environment_id, prepared)
+            for environment_id, draft in disabled:
+                self._event_log.store(conn, environment_id, self._event_log.prepare([draft]))
+
+        await self._db.write(record)
 
     def _is_operational(self, message: ClaimedMessage) -> bool:
         # Never report on deliveries of reports: that way lies an endless loop.
         return message.event_type in self._operational
 
-    async def _update_endpoints(
-        self, conn: AsyncConnection, tallies: dict[str, _EndpointTally], now: datetime
+    def _update_endpoints(
+        self, conn: Connection, tallies: dict[str, _EndpointTally], now: datetime
     ) -> list[tuple[str, EventDraft]]:
         failing: list[str] = []
         gone: list[str] = []
@@ -132,22 +137,16 @@ class ResultWriter:
                 values["paused_until"] = now + tally.pause_for
             if tally.gone:
                 gone.append(endpoint_id)
-            await conn.execute(
-                update(endpoints).where(endpoints.c.id == endpoint_id).values(**values)
-            )
-        await self._open_circuits(conn, failing, now)
-        drafts = await self._disable(conn, gone, "gone", now, cutoff=None)
-        drafts += await self._disable(
-            conn, failing, "failing", now, cutoff=now - self._disable_after
-        )
+            conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(**values))
+        self._open_circuits(conn, failing, now)
+        drafts = self._disable(conn, gone, "gone", now, cutoff=None)
+        drafts += self._disable(conn, failing, "failing", now, cutoff=now - self._disable_after)
         return drafts
 
-    async def _open_circuits(
-        self, conn: AsyncConnection, endpoint_ids: list[str], now: datetime
-    ) -> None:
+    def _open_circuits(self, conn: Connection, endpoint_ids: list[str], now: datetime) -> None:
         if not endpoint_ids:
             return
-        rows = await conn.execute(
+        rows = conn.execute(
             select(
                 endpoints.c.id, endpoints.c.consecutive_failures, endpoints.c.paused_until
             ).where(
@@ -159,15 +158,15 @@ class ResultWriter:
             pause = circuit_pause(streak)
             until = now + pause
             if paused_until is None or paused_until < until:
-                await conn.execute(
+                conn.execute(
                     update(endpoints)
                     .where(endpoints.c.id == endpoint_id)
                     .values(paused_until=until)
                 )
 
-    async def _disable(
+    def _disable(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         endpoint_ids: list[str],
         reason: str,
         now: datetime,
@@ -182,7 +181,7 @@ class ResultWriter:
         ]
         if cutoff is not None:
             conditions.append(endpoints.c.failing_since <= cutoff)
-        rows = await conn.execute(
+        rows = conn.execute(
             update(endpoints)
             .where(*conditions)
             .values(enabled=False, disabled_reason=reason, updated_at=now)

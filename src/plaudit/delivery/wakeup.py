@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, text
 
 from plaudit.store.database import after_commit
 
@@ -50,8 +49,8 @@ class Wakeup:
         for listener in self._listeners:
             listener.set()
 
-    async def announce(self, conn: AsyncConnection) -> None:
-        """Call inside a write transaction that made messages due."""
+    def announce(self, conn: Connection) -> None:
+        """Call inside a write transaction that made messages due (async code: `run_sync`)."""
         after_commit(conn, self.set)
         if conn.dialect.name == "postgresql":
-            await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})

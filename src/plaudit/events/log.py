@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plaudit.domain.clock import Clock
@@ -46,24 +46,46 @@ class EventLog:
     async def append_many(
         self, conn: AsyncConnection, environment_id: str, drafts: Sequence[EventDraft]
     ) -> list[StoredEvent]:
-        """Validate, store and fan out; returns one StoredEvent per draft, in order.
+        """Append inside the caller's async write transaction (see `store`)."""
+        prepared = self.prepare(drafts)
+        return await conn.run_sync(
+            lambda sync_conn: self.store(sync_conn, environment_id, prepared)
+        )
 
-        A draft whose idempotency key was seen before returns the first event
-        (`created=False`) and adds nothing; the same key with a different body is a
-        409, because silently returning the old event would hide a client bug.
-        """
-        results: list[StoredEvent] = []
-        fresh: list[StoredEvent] = []
+    def prepare(self, drafts: Sequence[EventDraft]) -> list[tuple[EventDraft, int]]:
+        """Validate drafts (no database needed); returns each with its schema version."""
+        prepared = []
         for draft in drafts:
             version = self._validate(draft)
             _check_storable(draft)
-            stored = await self._insert(conn, environment_id, draft, version)
-            results.append(stored)
-            if stored.created:
-                fresh.append(stored)
+            prepared.append((draft, version))
+        return prepared
+
+    def store(
+        self, conn: Connection, environment_id: str, prepared: Sequence[tuple[EventDraft, int]]
+    ) -> list[StoredEvent]:
+        """Store prepared drafts and fan them out, in the caller's transaction.
+
+        Returns one StoredEvent per draft, in order. A draft whose idempotency key was seen
+        before returns the first event (`created=False`) and adds nothing; the same key
+        with a different body is a 409, because silently returning the old event would
+        hide a client bug.
+        """
+        results: list[StoredEvent] = []
+        plain_rows: list[dict[str, Any]] = []
+        for draft, version in prepared:
+            event, row = self._new_event(environment_id, draft, version)
+            if draft.idempotency_key is None:
+                plain_rows.append(row)
+                results.append(event)
+            else:
+                results.append(self._insert_keyed(conn, environment_id, draft, event, row))
+        if plain_rows:
+            conn.execute(events.insert(), plain_rows)
+        fresh = [event for event in results if event.created]
         if fresh:
             for hook in self._hooks:
-                await hook(conn, fresh)
+                hook(conn, fresh)
         return results
 
     def _validate(self, draft: EventDraft) -> int:
@@ -86,10 +108,9 @@ class EventLog:
                 details=[{"path": v.path, "message": v.message} for v in exc.violations],
             ) from exc
 
-    async def _insert(
-        self, conn: AsyncConnection, environment_id: str, draft: EventDraft, version: int
-    ) -> StoredEvent:
-        request_hash = _request_hash(draft) if draft.idempotency_key else None
+    def _new_event(
+        self, environment_id: str, draft: EventDraft, version: int
+    ) -> tuple[StoredEvent, dict[str, Any]]:
         event = StoredEvent(
             id=new_id("evt"),
             environment_id=environment_id,
@@ -100,32 +121,38 @@ class EventLog:
             idempotency_key=draft.idempotency_key,
             created_at=self._clock.now(),
         )
-        values: dict[str, Any] = {
+        row: dict[str, Any] = {
             "id": event.id,
             "environment_id": environment_id,
             "type": event.type,
             "schema_version": version,
             "data": dict(event.data),
             "idempotency_key": event.idempotency_key,
-            "request_hash": request_hash,
+            "request_hash": _request_hash(draft) if draft.idempotency_key else None,
             "is_test": event.is_test,
             "created_at": event.created_at,
         }
-        if draft.idempotency_key is None:
-            await conn.execute(events.insert().values(**values))
-            return event
-        inserted = await conn.execute(
-            insert_or_ignore(conn, events).values(**values).returning(events.c.id)
-        )
+        return event, row
+
+    def _insert_keyed(
+        self,
+        conn: Connection,
+        environment_id: str,
+        draft: EventDraft,
+        event: StoredEvent,
+        row: dict[str, Any],
+    ) -> StoredEvent:
+        inserted = conn.execute(insert_or_ignore(conn, events).values(**row).returning(events.c.id))
         if inserted.first() is not None:
             return event
-        return await self._existing(conn, environment_id, draft.idempotency_key, request_hash)
+        assert draft.idempotency_key is not None
+        return self._existing(conn, environment_id, draft.idempotency_key, row["request_hash"])
 
-    async def _existing(
-        self, conn: AsyncConnection, environment_id: str, key: str, request_hash: str | None
+    def _existing(
+        self, conn: Connection, environment_id: str, key: str, request_hash: str | None
     ) -> StoredEvent:
         row = (
-            await conn.execute(
+            conn.execute(
                 select(events).where(
                     events.c.environment_id == environment_id, events.c.idempotency_key == key
                 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +39,13 @@ class StoredEvent:
 
 
 class EventHook(Protocol):
-    """Runs inside the appending transaction for newly stored events (fan-out attaches here)."""
+    """Runs inside the appending transaction for newly stored events (fan-out attaches here).
 
-    async def __call__(self, conn: AsyncConnection, events: Sequence[StoredEvent]) -> None: ...
+    Synchronous on purpose: it runs in SQLite's writer thread, or through the async
+    driver's `run_sync` on PostgreSQL.
+    """
+
+    def __call__(self, conn: Connection, events: Sequence[StoredEvent]) -> None: ...
 
 
 def rfc3339(instant: datetime) -> str:

@@ -45,8 +45,9 @@ class EventService:
                 details={"known_types": list(self._log.catalog.names())},
             )
         draft = EventDraft(type=event_type, data=data, idempotency_key=idempotency_key)
-        async with self._db.transaction() as conn:
-            return await self._log.append(conn, environment_id, draft)
+        prepared = self._log.prepare([draft])
+        stored = await self._db.write(lambda conn: self._log.store(conn, environment_id, prepared))
+        return stored[0]
 
     async def get(self, environment_id: str, event_id: str) -> StoredEvent:
         if "\x00" in event_id:  # no id has one, and PostgreSQL refuses it in a parameter

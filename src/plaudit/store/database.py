@@ -1,30 +1,39 @@
 """Engines and transactions for SQLite (default) and PostgreSQL.
 
+Two ways to write:
+* `write(unit)`: a synchronous function over a `Connection`, for hot paths. On SQLite it
+  runs in the writer thread with group commit (see `sqlite_writer`); on PostgreSQL in a
+  transaction of its own, through the async driver.
+* `transaction()`: an async context manager, for everything else.
+
 SQLite allows one writer at a time. Rather than letting concurrent writers collide
-and retry on SQLITE_BUSY, every write transaction goes through a one-connection
-pool and starts with BEGIN IMMEDIATE: writes queue in-process, and the file lock
-is taken up front so a read-then-write transaction can never deadlock with another
-process. Reads use their own pool and never wait for writers (WAL).
+and retry on SQLITE_BUSY, every write transaction starts with BEGIN IMMEDIATE (the
+file lock is taken up front, so a read-then-write transaction can never deadlock with
+another), and async writes share a one-connection pool. Reads use their own pool and
+never wait for writers (WAL).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
-from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from plaudit.domain.errors import ConfigurationError
+from plaudit.store.sqlite_writer import AFTER_COMMIT, SqliteWriter
 
 Dialect = Literal["sqlite", "postgresql"]
-_AFTER_COMMIT = "plaudit_after_commit"
+_AFTER_COMMIT = AFTER_COMMIT
+T = TypeVar("T")
 
 
-def after_commit(conn: AsyncConnection, callback: Callable[[], None]) -> None:
+def after_commit(conn: AsyncConnection | Connection, callback: Callable[[], None]) -> None:
     """Run `callback` once the current write transaction has committed (never on rollback)."""
     conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
@@ -46,8 +55,10 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _install_sqlite_pragmas(engine: AsyncEngine, *, begin: str) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _install_sqlite_pragmas(engine: AsyncEngine | Engine, *, begin: str) -> None:
+    target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+
+    @event.listens_for(target, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy's "begin" event below.
         dbapi_connection.isolation_level = None
@@ -61,7 +72,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine, *, begin: str) -> None:
             cursor.execute(pragma)
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(target, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin)
 
@@ -84,6 +95,11 @@ class Database:
             )
             _install_sqlite_pragmas(self._writer, begin="BEGIN IMMEDIATE")
             _install_sqlite_pragmas(self._reader, begin="BEGIN")
+            sync_writer = create_engine(
+                self.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool, **common
+            )
+            _install_sqlite_pragmas(sync_writer, begin="BEGIN IMMEDIATE")
+            self._sqlite_writer: SqliteWriter | None = SqliteWriter(sync_writer)
         else:
             engine = create_async_engine(
                 self.url,
@@ -94,6 +110,7 @@ class Database:
                 **common,
             )
             self._writer = self._reader = engine
+            self._sqlite_writer = None
 
     @property
     def write_engine(self) -> AsyncEngine:
@@ -114,6 +131,13 @@ class Database:
         for callback in callbacks:
             callback()
 
+    async def write(self, unit: Callable[[Connection], T]) -> T:
+        """Run a synchronous unit of work in a write transaction and return its result."""
+        if self._sqlite_writer is not None:
+            return await self._sqlite_writer.run(unit)
+        async with self.transaction() as conn:
+            return await conn.run_sync(unit)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only snapshot."""
@@ -125,6 +149,8 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.close()
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
