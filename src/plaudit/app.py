@@ -41,6 +41,9 @@ from plaudit.store.database import Database
 from plaudit.tenancy.service import TenancyService
 
 log = logging.getLogger("plaudit")
+# A worker claims up to this many times an endpoint's concurrency, so the next claim
+# lands before the local queue runs dry.
+CLAIM_DEPTH = 8
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -89,7 +92,7 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
             container.clock,
             ClaimLimits(
                 batch=settings.delivery_max_in_flight,
-                per_endpoint=settings.delivery_per_endpoint * 4,
+                per_endpoint=settings.delivery_per_endpoint * CLAIM_DEPTH,
                 lease=timedelta(seconds=settings.delivery_lease_s),
             ),
         ),
@@ -108,7 +111,7 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
         settings=DispatcherSettings(
             max_in_flight=settings.delivery_max_in_flight,
             per_endpoint=settings.delivery_per_endpoint,
-            claim_per_endpoint=settings.delivery_per_endpoint * 4,
+            claim_per_endpoint=settings.delivery_per_endpoint * CLAIM_DEPTH,
             poll_interval_s=settings.delivery_poll_interval_s,
         ),
         worker=worker,

@@ -32,7 +32,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plaudit.delivery.models import ClaimedMessage
 from plaudit.domain.clock import Clock
@@ -118,8 +117,7 @@ class Claimer:
     async def _load(self, ids: Sequence[str]) -> list[ClaimedMessage]:
         if not ids:
             return []
-        async with self._db.read() as conn:
-            return await _load(conn, ids)
+        return await self._db.read_with(lambda conn: _load(conn, ids))
 
     async def release(self, worker: str, message_ids: Sequence[str]) -> None:
         """Give back claims that will not be sent (shutdown): others may take them at once."""
@@ -152,12 +150,22 @@ class Claimer:
             candidates = [row[0] for row in conn.execute(due) if row[0] is not None]
             if not candidates:
                 return []
-        locked = select(messages.c.id).where(messages.c.id.in_(candidates), *_message_due(now))
         if conn.dialect.name == "postgresql":
-            locked = locked.with_for_update(skip_locked=True)
+            # Rows another worker is claiming right now are skipped, not waited for.
+            locked = (
+                select(messages.c.id)
+                .where(messages.c.id.in_(candidates), *_message_due(now))
+                .with_for_update(skip_locked=True)
+            )
+            chosen: ColumnElement[bool] = messages.c.id.in_(locked.scalar_subquery())
+        else:
+            # SQLite: this transaction is the only writer, so the due query is still true.
+            chosen = messages.c.id.in_(candidates)
+            if isinstance(candidates, list):
+                chosen = and_(chosen, *_message_due(now))
         result = conn.execute(
             update(messages)
-            .where(messages.c.id.in_(locked.scalar_subquery()))
+            .where(chosen)
             .values(lease_owner=worker, lease_expires_at=now + self.limits.lease)
             .returning(messages.c.id)
         )
@@ -290,7 +298,7 @@ def _due(
         .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
         .where(*_message_due(now), *ready)
         .order_by(messages.c.next_attempt_at)
-        .limit(limit * 4)
+        .limit(limit * 2)
         .subquery("window")
     )
     ranked = select(
@@ -328,10 +336,10 @@ def _due_fifo(ready: list[ColumnElement[bool]], limit: int) -> Select[Any]:
     return select(head_id).where(endpoints.c.fifo.is_(True), *ready).limit(limit)
 
 
-async def _load(conn: AsyncConnection, ids: Sequence[str]) -> list[ClaimedMessage]:
+def _load(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
     if not ids:
         return []
-    rows = await conn.execute(
+    rows = conn.execute(
         select(
             messages.c.id,
             messages.c.environment_id,

@@ -40,7 +40,7 @@ log = logging.getLogger("plaudit.delivery")
 class DispatcherSettings:
     max_in_flight: int = 1024
     per_endpoint: int = 64
-    claim_per_endpoint: int = 256
+    claim_per_endpoint: int = 512
     poll_interval_s: float = 1.0
     throttled_poll_s: float = 0.02
     flush_interval_s: float = 0.05
@@ -81,6 +81,7 @@ class Dispatcher:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._per_endpoint: Counter[str] = Counter()
         self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
+        self._saturated: set[str] = set()
         self._results: list[Recorded] = []
         self._results_ready = asyncio.Event()
         self._slot_freed = asyncio.Event()
@@ -105,13 +106,8 @@ class Dispatcher:
             throttled = False
             claimed = 0
             if free > 0:
-                saturated = [
-                    ep
-                    for ep, n in self._per_endpoint.items()
-                    if n >= self._settings.claim_per_endpoint
-                ]
                 try:
-                    result = await self._claimer.claim(self.worker, free, saturated)
+                    result = await self._claimer.claim(self.worker, free, list(self._saturated))
                     await self._endpoints.refresh(
                         (m.endpoint_id, m.endpoint_updated_at) for m in result.messages
                     )
@@ -135,17 +131,27 @@ class Dispatcher:
 
     def _start(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
         self._per_endpoint[message.endpoint_id] += 1
+        if self._per_endpoint[message.endpoint_id] >= self._settings.claim_per_endpoint:
+            self._saturated.add(message.endpoint_id)
         task = asyncio.create_task(self._deliver(session, message))
         self._in_flight.add(task)
         task.add_done_callback(functools.partial(self._finished, endpoint_id=message.endpoint_id))
 
     def _finished(self, task: asyncio.Task[None], endpoint_id: str) -> None:
         self._in_flight.discard(task)
-        self._per_endpoint[endpoint_id] -= 1
-        if self._per_endpoint[endpoint_id] <= 0:
+        held = self._per_endpoint[endpoint_id] - 1
+        self._per_endpoint[endpoint_id] = held
+        if held <= 0:
             del self._per_endpoint[endpoint_id]
             self._endpoint_slots.pop(endpoint_id, None)
-        self._slot_freed.set()
+        # Claim again only when it can pay off: a saturated endpoint has drained a quarter,
+        # or a quarter of the worker's capacity is free. Waking on every single completion
+        # would run a claim query per message.
+        if endpoint_id in self._saturated and held <= self._settings.claim_per_endpoint * 3 // 4:
+            self._saturated.discard(endpoint_id)
+            self._slot_freed.set()
+        elif len(self._in_flight) == self._settings.max_in_flight * 3 // 4:
+            self._slot_freed.set()
 
     async def _deliver(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
         endpoint = self._endpoints.get(message.endpoint_id)

@@ -93,10 +93,8 @@ class TenancyService:
         return _key_info(row)
 
     async def authenticate(self, secret: str) -> Principal:
-        async with self._db.read() as conn:
-            row = (
-                await conn.execute(_key_query().where(api_keys.c.key_hash == hash_api_key(secret)))
-            ).first()
+        query = _key_query().where(api_keys.c.key_hash == hash_api_key(secret))
+        row = await self._db.read_with(lambda conn: conn.execute(query).first())
         if row is None:
             raise AuthenticationFailed("invalid API key", code="invalid_api_key")
         info = _key_info(row)
