@@ -39,6 +39,7 @@ from plaudit.runtime.background import BackgroundRunner, BackgroundService
 from plaudit.store import migrate
 from plaudit.store.database import Database
 from plaudit.tenancy.service import TenancyService
+from plaudit.transform.jsonata_engine import shutdown_workers as shutdown_template_workers
 
 log = logging.getLogger("plaudit")
 # A worker claims up to this many times an endpoint's concurrency, so the next claim
@@ -148,6 +149,7 @@ async def running(container: Container, *, with_workers: bool) -> AsyncIterator[
     finally:
         await runner.stop(settings.shutdown_grace_s)
         await container.db.dispose()
+        shutdown_template_workers()
         log.info("plaudit stopped")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plaudit.delivery.fanout import assign_fifo_sequence, message_row, subscribes
@@ -235,19 +235,25 @@ class JobRunner:
 
     async def _claim(self) -> str | None:
         now = self._clock.now()
-        async with self._db.transaction() as conn:
-            candidate = select(jobs.c.id).where(
-                or_(
-                    jobs.c.status == "queued",
-                    (jobs.c.status == "running") & (jobs.c.lease_expires_at < now),
-                )
-            )
+        claimable = or_(
+            jobs.c.status == "queued",
+            (jobs.c.status == "running") & (jobs.c.lease_expires_at < now),
+        )
+        # A read first: polling must not take SQLite's write lock every few seconds.
+        waiting = await self._db.read_with(
+            lambda conn: conn.execute(select(jobs.c.id).where(claimable).limit(1)).first()
+        )
+        if waiting is None:
+            return None
+
+        def claim(conn: Connection) -> str | None:
+            candidate = select(jobs.c.id).where(claimable)
             if conn.dialect.name == "postgresql":
                 candidate = candidate.with_for_update(skip_locked=True)
-            row = (await conn.execute(candidate.order_by(jobs.c.created_at).limit(1))).first()
+            row = conn.execute(candidate.order_by(jobs.c.created_at).limit(1)).first()
             if row is None:
                 return None
-            await conn.execute(
+            conn.execute(
                 update(jobs)
                 .where(jobs.c.id == row.id)
                 .values(
@@ -258,6 +264,8 @@ class JobRunner:
                 )
             )
             return str(row.id)
+
+        return await self._db.write(claim)
 
     async def _step(self, job_id: str) -> bool:
         """Recover one chunk and save progress with it; True when the job is finished."""
