@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import socket
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -46,6 +45,12 @@ class DispatcherSettings:
     flush_interval_s: float = 0.05
     flush_batch: int = 500
     db_retry_max_s: float = 30.0
+
+
+@dataclass(slots=True)
+class _Lane:
+    queue: deque[ClaimedMessage] = field(default_factory=deque)
+    senders: int = 0
 
 
 def worker_identity() -> str:
@@ -78,9 +83,12 @@ class Dispatcher:
         self._settings = settings
         self.worker = worker or worker_identity()
         self._shaper = PayloadShaper()
-        self._in_flight: set[asyncio.Task[None]] = set()
+        # Claimed and not yet finished, in total and per endpoint.
+        self._held = 0
         self._per_endpoint: Counter[str] = Counter()
-        self._endpoint_slots: dict[str, asyncio.Semaphore] = {}
+        # Per endpoint: a queue and up to `per_endpoint` sender coroutines draining it.
+        self._lanes: dict[str, _Lane] = {}
+        self._senders: set[asyncio.Task[None]] = set()
         self._saturated: set[str] = set()
         self._results: list[Recorded] = []
         self._results_ready = asyncio.Event()
@@ -92,8 +100,8 @@ class Dispatcher:
         try:
             await self._claim_loop(session, stopping)
             # Stopping: let in-flight sends finish (the runner cancels us after the grace).
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
+            if self._senders:
+                await asyncio.gather(*self._senders, return_exceptions=True)
         finally:
             self._results_ready.set()
             await flusher
@@ -102,7 +110,7 @@ class Dispatcher:
     async def _claim_loop(self, session: aiohttp.ClientSession, stopping: asyncio.Event) -> None:
         failures = 0
         while not stopping.is_set():
-            free = self._settings.max_in_flight - len(self._in_flight)
+            free = self._settings.max_in_flight - self._held
             throttled = False
             claimed = 0
             if free > 0:
@@ -130,41 +138,58 @@ class Dispatcher:
             await self._idle(stopping, timeout)
 
     def _start(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
-        self._per_endpoint[message.endpoint_id] += 1
-        if self._per_endpoint[message.endpoint_id] >= self._settings.claim_per_endpoint:
-            self._saturated.add(message.endpoint_id)
-        task = asyncio.create_task(self._deliver(session, message))
-        self._in_flight.add(task)
-        task.add_done_callback(functools.partial(self._finished, endpoint_id=message.endpoint_id))
+        endpoint_id = message.endpoint_id
+        self._held += 1
+        self._per_endpoint[endpoint_id] += 1
+        if self._per_endpoint[endpoint_id] >= self._settings.claim_per_endpoint:
+            self._saturated.add(endpoint_id)
+        lane = self._lanes.get(endpoint_id)
+        if lane is None:
+            lane = self._lanes[endpoint_id] = _Lane()
+        lane.queue.append(message)
+        if lane.senders < self._settings.per_endpoint:
+            # Long-lived senders per endpoint rather than a task per message.
+            lane.senders += 1
+            task = asyncio.create_task(self._drain_lane(session, endpoint_id, lane))
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
 
-    def _finished(self, task: asyncio.Task[None], endpoint_id: str) -> None:
-        self._in_flight.discard(task)
+    async def _drain_lane(
+        self, session: aiohttp.ClientSession, endpoint_id: str, lane: _Lane
+    ) -> None:
+        try:
+            while lane.queue:
+                message = lane.queue.popleft()
+                try:
+                    await self._deliver(session, message)
+                finally:
+                    self._finished(endpoint_id)
+        finally:
+            lane.senders -= 1
+            if lane.senders == 0 and not lane.queue and self._lanes.get(endpoint_id) is lane:
+                del self._lanes[endpoint_id]
+
+    def _finished(self, endpoint_id: str) -> None:
+        self._held -= 1
         held = self._per_endpoint[endpoint_id] - 1
         self._per_endpoint[endpoint_id] = held
         if held <= 0:
             del self._per_endpoint[endpoint_id]
-            self._endpoint_slots.pop(endpoint_id, None)
         # Claim again only when it can pay off: a saturated endpoint has drained a quarter,
         # or a quarter of the worker's capacity is free. Waking on every single completion
         # would run a claim query per message.
         if endpoint_id in self._saturated and held <= self._settings.claim_per_endpoint * 3 // 4:
             self._saturated.discard(endpoint_id)
             self._slot_freed.set()
-        elif len(self._in_flight) == self._settings.max_in_flight * 3 // 4:
+        elif self._held == self._settings.max_in_flight * 3 // 4:
             self._slot_freed.set()
 
     async def _deliver(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
         endpoint = self._endpoints.get(message.endpoint_id)
         if endpoint is None:  # deleted between claim and load: nothing to send to
             return
-        slots = self._endpoint_slots.get(message.endpoint_id)
-        if slots is None:
-            slots = self._endpoint_slots[message.endpoint_id] = asyncio.Semaphore(
-                self._settings.per_endpoint
-            )
-        async with slots:
-            started_at = self._clock.now()
-            result = await self._attempt(session, message, endpoint)
+        started_at = self._clock.now()
+        result = await self._attempt(session, message, endpoint)
         self._metrics.delivery_attempts.labels(result.outcome.value).inc()
         self._metrics.delivery_duration.observe(result.duration_ms / 1000)
         if result.outcome is Outcome.SUCCESS:
@@ -190,7 +215,7 @@ class Dispatcher:
         failures = 0
         while True:
             if not self._results:
-                if stopping.is_set() and not self._in_flight:
+                if stopping.is_set() and not self._senders:
                     return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(

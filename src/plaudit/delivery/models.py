@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 
 class Outcome(StrEnum):
@@ -76,6 +78,14 @@ class ClaimedMessage:
     schedule_position: int
     was_exhausted: bool
     endpoint_updated_at: datetime
-    event_data: dict[str, Any] = field(default_factory=dict)
+    event_data: dict[str, Any] | None = None
     event_created_at: datetime | None = None
     is_test: bool = False
+    # The stored JSON text of the event's data, when the store hands it over unparsed:
+    # an unshaped body is spliced from it without a parse and a dump per message.
+    event_data_json: str | None = None
+
+    def data(self) -> dict[str, Any]:
+        if self.event_data is None:
+            self.event_data = orjson.loads(self.event_data_json or "{}")
+        return self.event_data

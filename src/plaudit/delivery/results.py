@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Connection, bindparam, func, select, update
 
 from plaudit.delivery.claims import CIRCUIT_THRESHOLD
@@ -95,11 +96,15 @@ class ResultWriter:
         prepared_notices = [(env, self._event_log.prepare([draft])) for env, draft in notices]
 
         def record(conn: Connection) -> None:
-            if successes:
-                conn.execute(_SUCCESS_UPDATE, successes)
+            if conn.dialect.name == "sqlite":
+                # Per-message statements on the hot path go straight to the driver.
+                _record_sqlite(conn, successes, attempts)
+            else:
+                if successes:
+                    conn.execute(_SUCCESS_UPDATE, successes)
+                conn.execute(message_attempts.insert(), attempts)
             if failures:
                 conn.execute(_FAILURE_UPDATE, failures)
-            conn.execute(message_attempts.insert(), attempts)
             disabled = self._update_endpoints(conn, tallies, now)
             for environment_id, prepared in prepared_notices:
                 self._event_log.store(conn, environment_id, prepared)
@@ -323,3 +328,52 @@ def _notice(event_type: str, item: Recorded, now: datetime) -> tuple[str, EventD
             },
         ),
     )
+
+
+_SQLITE_SUCCESS = (
+    "UPDATE messages SET status = 'succeeded', attempt_count = ?, schedule_position = ?,"
+    " next_attempt_at = NULL, lease_owner = NULL, lease_expires_at = NULL,"
+    " last_status_code = ?, last_error = NULL, updated_at = ?"
+    " WHERE id = ? AND status = 'pending'"
+)
+_ATTEMPT_COLUMNS = (
+    "id", "message_id", "endpoint_id", "environment_id", "attempt", "outcome", "status_code",
+    "duration_ms", "error", "response_headers", "response_body", "worker", "started_at",
+)  # fmt: skip
+_SQLITE_ATTEMPT = (
+    "INSERT INTO message_attempts (id, message_id, endpoint_id, environment_id, attempt,"
+    " outcome, status_code, duration_ms, error, response_headers, response_body, worker,"
+    " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _sqlite_time(instant: datetime) -> str:
+    # The text UtcDateTime stores on SQLite: naive UTC with microseconds.
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _record_sqlite(
+    conn: Connection, successes: list[dict[str, Any]], attempts: list[dict[str, Any]]
+) -> None:
+    if successes:
+        conn.exec_driver_sql(
+            _SQLITE_SUCCESS,
+            [
+                (r["b_attempts"], r["b_position"], r["b_code"], _sqlite_time(r["b_now"]), r["b_id"])
+                for r in successes
+            ],
+        )
+    rows = []
+    for attempt in attempts:
+        headers = attempt["response_headers"]
+        rows.append(
+            tuple(
+                _sqlite_time(attempt[c])
+                if c == "started_at"
+                else (orjson.dumps(headers).decode() if headers is not None else None)
+                if c == "response_headers"
+                else attempt[c]
+                for c in _ATTEMPT_COLUMNS
+            )
+        )
+    conn.exec_driver_sql(_SQLITE_ATTEMPT, rows)

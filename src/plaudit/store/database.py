@@ -71,6 +71,8 @@ def _install_sqlite_pragmas(engine: AsyncEngine | Engine, *, begin: str) -> None
             "PRAGMA synchronous=NORMAL",
             "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=30000",
+            "PRAGMA cache_size=-65536",
+            "PRAGMA mmap_size=268435456",
         ):
             cursor.execute(pragma)
         cursor.close()
