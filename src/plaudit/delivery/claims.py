@@ -22,10 +22,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
+    Integer,
     Select,
+    String,
+    Update,
     and_,
+    bindparam,
     case,
     func,
     or_,
@@ -37,6 +42,7 @@ from plaudit.delivery.models import ClaimedMessage
 from plaudit.domain.clock import Clock
 from plaudit.store.database import Database
 from plaudit.store.tables import endpoints, events, messages
+from plaudit.store.types import UtcDateTime
 
 # A failing endpoint is probed one message at a time after this many failures in a row.
 CIRCUIT_THRESHOLD = 5
@@ -134,33 +140,23 @@ class Claimer:
     ) -> list[str]:
         if limit <= 0:
             return []
-        due = _due(now, mode, saturated, endpoint_id, limit, self.limits.per_endpoint)
-        candidates: Select[Any] | list[str] = due
-        if mode == "fifo":
-            # Heads first (cheap: one lookup per FIFO endpoint), then only those are claimed.
-            candidates = [row[0] for row in conn.execute(due) if row[0] is not None]
-            if not candidates:
+        heads, claim = _claim_statements(conn.dialect.name, mode, endpoint_id is not None)
+        params: dict[str, Any] = {
+            "c_now": now,
+            "c_limit": limit,
+            "c_window": limit * 2,
+            "c_per_endpoint": self.limits.per_endpoint,
+            "c_saturated": list(saturated),
+            "c_endpoint": endpoint_id,
+            "c_worker": worker,
+            "c_lease_until": now + self.limits.lease,
+        }
+        if heads is not None:
+            # FIFO: heads first (one index lookup per FIFO endpoint), then only those.
+            params["c_candidates"] = [row[0] for row in conn.execute(heads, params) if row[0]]
+            if not params["c_candidates"]:
                 return []
-        if conn.dialect.name == "postgresql":
-            # Rows another worker is claiming right now are skipped, not waited for.
-            locked = (
-                select(messages.c.id)
-                .where(messages.c.id.in_(candidates), *_message_due(now))
-                .with_for_update(skip_locked=True)
-            )
-            chosen: ColumnElement[bool] = messages.c.id.in_(locked.scalar_subquery())
-        else:
-            # SQLite: this transaction is the only writer, so the due query is still true.
-            chosen = messages.c.id.in_(candidates)
-            if isinstance(candidates, list):
-                chosen = and_(chosen, *_message_due(now))
-        result = conn.execute(
-            update(messages)
-            .where(chosen)
-            .values(lease_owner=worker, lease_expires_at=now + self.limits.lease)
-            .returning(messages.c.id)
-        )
-        return [row[0] for row in result]
+        return [row[0] for row in conn.execute(claim, params)]
 
     async def _claim_rate_limited(
         self, worker: str, now: datetime, limit: int, saturated: Collection[str]
@@ -238,15 +234,31 @@ class Claimer:
         return ids, allowed < limit
 
 
-def _lease_free(now: datetime) -> ColumnElement[bool]:
+# Claim statements are built once with bound parameters (named `c_*`: an UPDATE would
+# take a parameter named like a column as a value to SET): constructing and cache-keying
+# these nested selects costs milliseconds, and a busy worker claims many times a second.
+_NOW = bindparam("c_now", type_=UtcDateTime())
+_LEASE_UNTIL = bindparam("c_lease_until", type_=UtcDateTime())
+_WORKER = bindparam("c_worker", type_=String())
+_LIMIT = bindparam("c_limit", type_=Integer())
+_WINDOW = bindparam("c_window", type_=Integer())
+_PER_ENDPOINT = bindparam("c_per_endpoint", type_=Integer())
+_SATURATED = bindparam("c_saturated", expanding=True, type_=String())
+_ENDPOINT = bindparam("c_endpoint", type_=String())
+_CANDIDATES = bindparam("c_candidates", expanding=True, type_=String())
+
+Instant = datetime | BindParameter[datetime]
+
+
+def _lease_free(now: Instant) -> ColumnElement[bool]:
     return or_(messages.c.lease_expires_at.is_(None), messages.c.lease_expires_at < now)
 
 
-def _message_due(now: datetime) -> list[ColumnElement[bool]]:
+def _message_due(now: Instant) -> list[ColumnElement[bool]]:
     return [messages.c.status == "pending", messages.c.next_attempt_at <= now, _lease_free(now)]
 
 
-def _endpoint_ready(now: datetime) -> list[ColumnElement[bool]]:
+def _endpoint_ready(now: Instant) -> list[ColumnElement[bool]]:
     return [
         endpoints.c.enabled.is_(True),
         endpoints.c.deleted_at.is_(None),
@@ -254,29 +266,47 @@ def _endpoint_ready(now: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    return and_(*_message_due(now), *_endpoint_ready(now))
-
-
-def _due(
-    now: datetime,
-    mode: str,
-    saturated: Collection[str],
-    endpoint_id: str | None,
-    limit: int,
-    per_endpoint: int,
-) -> Select[Any]:
-    """Ids of due messages, at most `per_endpoint` (1 while failing) per endpoint."""
-    ready = _endpoint_ready(now)
-    if endpoint_id is not None:
-        ready.append(endpoints.c.id == endpoint_id)
-    else:
-        ready.append(endpoints.c.rate_limit_per_s.is_(None))
-    if saturated:
-        ready.append(endpoints.c.id.not_in(list(saturated)))
+@functools.cache
+def _claim_statements(
+    dialect: str, mode: str, by_endpoint: bool
+) -> tuple[Select[Any] | None, Update]:
+    """(FIFO heads query or None, the claiming UPDATE ... RETURNING id)."""
+    ready = _endpoint_ready(_NOW)
+    ready.append(
+        endpoints.c.id == _ENDPOINT if by_endpoint else endpoints.c.rate_limit_per_s.is_(None)
+    )
+    ready.append(endpoints.c.id.not_in(_SATURATED))
+    heads: Select[Any] | None = None
     if mode == "fifo":
-        return _due_fifo(ready, limit)
-    ready.append(endpoints.c.fifo.is_(False))
+        heads = _due_fifo(ready)
+        candidates: Select[Any] | BindParameter[Any] = _CANDIDATES
+        extra = _message_due(_NOW)
+    else:
+        candidates = _due_plain(ready)
+        extra = []
+    if dialect == "postgresql":
+        # Rows another worker is claiming right now are skipped, not waited for.
+        locked = (
+            select(messages.c.id)
+            .where(messages.c.id.in_(candidates), *_message_due(_NOW))
+            .with_for_update(skip_locked=True)
+        )
+        chosen: ColumnElement[bool] = messages.c.id.in_(locked.scalar_subquery())
+    else:
+        # SQLite: this transaction is the only writer, so the due query is still true.
+        chosen = and_(messages.c.id.in_(candidates), *extra)
+    claim = (
+        update(messages)
+        .where(chosen)
+        .values(lease_owner=_WORKER, lease_expires_at=_LEASE_UNTIL)
+        .returning(messages.c.id)
+    )
+    return heads, claim
+
+
+def _due_plain(ready: list[ColumnElement[bool]]) -> Select[Any]:
+    """Ids of due messages, at most `per_endpoint` (1 while failing) per endpoint."""
+    ready = [*ready, endpoints.c.fifo.is_(False)]
     # Look at a window of the oldest due messages only, so a claim costs the same with a
     # backlog of a thousand or ten million.
     window = (
@@ -287,9 +317,9 @@ def _due(
             endpoints.c.consecutive_failures,
         )
         .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
-        .where(*_message_due(now), *ready)
+        .where(*_message_due(_NOW), *ready)
         .order_by(messages.c.next_attempt_at)
-        .limit(limit * 2)
+        .limit(_WINDOW)
         .subquery("window")
     )
     ranked = select(
@@ -298,7 +328,7 @@ def _due(
         func.row_number()
         .over(partition_by=window.c.endpoint_id, order_by=window.c.next_attempt_at)
         .label("rank"),
-        case((window.c.consecutive_failures >= CIRCUIT_THRESHOLD, 1), else_=per_endpoint).label(
+        case((window.c.consecutive_failures >= CIRCUIT_THRESHOLD, 1), else_=_PER_ENDPOINT).label(
             "cap"
         ),
     ).subquery("ranked")
@@ -306,12 +336,12 @@ def _due(
         select(ranked.c.id)
         .where(ranked.c.rank <= ranked.c.cap)
         .order_by(ranked.c.next_attempt_at)
-        .limit(limit)
+        .limit(_LIMIT)
     )
 
 
-def _due_fifo(ready: list[ColumnElement[bool]], limit: int) -> Select[Any]:
-    """The head (lowest sequence number still pending) of each FIFO endpoint, if due.
+def _due_fifo(ready: list[ColumnElement[bool]]) -> Select[Any]:
+    """The head (lowest sequence number still pending) of each FIFO endpoint.
 
     Driven from the endpoints table, one index lookup per FIFO endpoint, so the cost does
     not grow with the backlog.
@@ -324,7 +354,7 @@ def _due_fifo(ready: list[ColumnElement[bool]], limit: int) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return select(head_id).where(endpoints.c.fifo.is_(True), *ready).limit(limit)
+    return select(head_id).where(endpoints.c.fifo.is_(True), *ready).limit(_LIMIT)
 
 
 def _loader(ids: Sequence[str], conn: Connection) -> list[ClaimedMessage]:
