@@ -209,6 +209,13 @@ async def latency(
                 f"{base}/api/v1/endpoints", json={"url": receiver.url}, headers=headers
             ) as r:
                 assert r.status == 201, await r.text()
+            # Warm up (first-use imports, statement compilation, connection pools): a
+            # second at the offered rate that is not measured.
+            for i in range(rate):
+                body = {"type": "milestone.birthday", "data": event_data(10_000_000 + i)}
+                async with session.post(f"{base}/api/v1/events", json=body, headers=headers) as r:
+                    assert r.status == 202, await r.text()
+            await asyncio.sleep(1)
             await receiver.reset(session)
             total = int(rate * seconds)
             tasks = []

@@ -23,6 +23,7 @@ from plaudit.delivery.dispatcher import Dispatcher, DispatcherSettings
 from plaudit.delivery.endpoint_cache import EndpointCache
 from plaudit.delivery.endpoints import EndpointService
 from plaudit.delivery.fanout import FanOut
+from plaudit.delivery.handoff import Handoff
 from plaudit.delivery.outbound_guard import OutboundPolicy, make_connector
 from plaudit.delivery.pg_listener import NotificationListener
 from plaudit.delivery.queries import DeliveryQueries
@@ -55,7 +56,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     operational_names = frozenset(operational.names())
     event_log = EventLog(catalog, clock, operational=operational)
     wakeup = Wakeup()
-    event_log.subscribe(FanOut(wakeup, operational_names))
+    handoff = Handoff(lease=timedelta(seconds=settings.delivery_lease_s))
+    event_log.subscribe(FanOut(wakeup, operational_names, handoff))
     policy = OutboundPolicy.from_settings(
         settings.outbound_allow_http, settings.outbound_allow_cidrs, settings.outbound_ca_bundle
     )
@@ -72,6 +74,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         tenancy=TenancyService(db, clock),
         events=EventService(db, event_log),
         wakeup=wakeup,
+        handoff=handoff,
         outbound_policy=policy,
         endpoints=EndpointService(db, clock, catalog, operational, event_log, wakeup, policy),
         recovery=RecoveryService(db, clock, wakeup, operational_names),
@@ -122,6 +125,7 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
 def background_services(container: Container) -> list[BackgroundService]:
     """The workers `serve` and `worker` run."""
     dispatcher = build_dispatcher(container)
+    container.handoff.attach(dispatcher)
     services: list[BackgroundService] = [
         dispatcher,
         JobRunner(container.db, container.clock, container.wakeup, dispatcher.worker),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from plaudit.config import Settings
 from plaudit.delivery.endpoints import EndpointService
+from plaudit.delivery.handoff import Handoff
 from plaudit.delivery.outbound_guard import OutboundPolicy
 from plaudit.delivery.queries import DeliveryQueries
 from plaudit.delivery.recovery import RecoveryService
@@ -31,6 +32,7 @@ class Container:
     tenancy: TenancyService
     events: EventService
     wakeup: Wakeup
+    handoff: Handoff
     outbound_policy: OutboundPolicy
     endpoints: EndpointService
     recovery: RecoveryService

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -89,20 +89,60 @@ class Dispatcher:
         # Per endpoint: a queue and up to `per_endpoint` sender coroutines draining it.
         self._lanes: dict[str, _Lane] = {}
         self._senders: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._session: aiohttp.ClientSession | None = None
         self._saturated: set[str] = set()
         self._results: list[Recorded] = []
         self._results_ready = asyncio.Event()
         self._slot_freed = asyncio.Event()
 
+    def accepting(self, endpoint_id: str) -> bool:
+        """Whether a freshly published message may be handed over (see `handoff`)."""
+        return (
+            self._session is not None
+            and self._held < self._settings.max_in_flight
+            and endpoint_id not in self._saturated
+        )
+
+    def offer(self, messages: Sequence[ClaimedMessage]) -> None:
+        """Take messages already leased to this worker by the fan-out."""
+        session = self._session
+        if session is None:  # stopped meanwhile: give the leases back
+            task = asyncio.create_task(self._claimer.release(self.worker, [m.id for m in messages]))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return
+        if all(self._endpoints.is_current(m.endpoint_id, m.endpoint_updated_at) for m in messages):
+            for message in messages:
+                self._start(session, message)
+            return
+        task = asyncio.create_task(self._refresh_and_start(session, messages))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _refresh_and_start(
+        self, session: aiohttp.ClientSession, messages: Sequence[ClaimedMessage]
+    ) -> None:
+        await self._endpoints.refresh((m.endpoint_id, m.endpoint_updated_at) for m in messages)
+        for message in messages:
+            self._start(session, message)
+
     async def run(self, stopping: asyncio.Event) -> None:
         session = self._session_factory()
+        self._session = session
         flusher = asyncio.create_task(self._flush_loop(stopping), name="dispatcher-flush")
         try:
             await self._claim_loop(session, stopping)
+            self._session = None
             # Stopping: let in-flight sends finish (the runner cancels us after the grace).
             if self._senders:
                 await asyncio.gather(*self._senders, return_exceptions=True)
         finally:
+            self._session = None
+            if self._background:
+                await asyncio.gather(*self._background, return_exceptions=True)
+            if self._senders:
+                await asyncio.gather(*self._senders, return_exceptions=True)
             self._results_ready.set()
             await flusher
             await session.close()

@@ -21,6 +21,10 @@ class EndpointCache:
     def get(self, endpoint_id: str) -> EndpointConfig | None:
         return self._configs.get(endpoint_id)
 
+    def is_current(self, endpoint_id: str, updated_at: object) -> bool:
+        cached = self._configs.get(endpoint_id)
+        return cached is not None and cached.updated_at == updated_at
+
     async def refresh(self, wanted: Iterable[tuple[str, object]]) -> None:
         """Load every endpoint whose cached copy is missing or older than `updated_at`."""
         stale = {

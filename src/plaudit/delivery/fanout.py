@@ -9,9 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from plaudit.delivery.handoff import Handoff
+from plaudit.delivery.models import ClaimedMessage
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.ids import new_id
 from plaudit.events.models import StoredEvent
+from plaudit.store.database import after_commit
 from plaudit.store.tables import endpoints, messages
 
 
@@ -25,9 +28,12 @@ def subscribes(event_types: Sequence[str], event_type: str, operational: bool) -
 class FanOut:
     """The EventLog hook that turns new events into pending messages."""
 
-    def __init__(self, wakeup: Wakeup, operational_types: frozenset[str]) -> None:
+    def __init__(
+        self, wakeup: Wakeup, operational_types: frozenset[str], handoff: Handoff | None = None
+    ) -> None:
         self._wakeup = wakeup
         self._operational = operational_types
+        self._handoff = handoff
 
     def __call__(self, conn: Connection, events: Sequence[StoredEvent]) -> None:
         by_environment: dict[str, list[StoredEvent]] = defaultdict(list)
@@ -35,15 +41,34 @@ class FanOut:
             if not event.is_test:  # test events go to the one endpoint they were sent to
                 by_environment[event.environment_id].append(event)
         created = 0
+        handed: list[ClaimedMessage] = []
         for environment_id, group in by_environment.items():
-            created += self._fan_out(conn, environment_id, group)
-        if created:
+            created += self._fan_out(conn, environment_id, group, handed)
+        if handed:
+            receiver = self._handoff.receiver if self._handoff else None
+            if receiver is not None:
+                after_commit(conn, lambda: receiver.offer(handed))
+        if created > len(handed):
             self._wakeup.announce(conn)
 
-    def _fan_out(self, conn: Connection, environment_id: str, events: Sequence[StoredEvent]) -> int:
+    def _fan_out(
+        self,
+        conn: Connection,
+        environment_id: str,
+        events: Sequence[StoredEvent],
+        handed: list[ClaimedMessage],
+    ) -> int:
         targets = (
             conn.execute(
-                select(endpoints.c.id, endpoints.c.event_types, endpoints.c.fifo).where(
+                select(
+                    endpoints.c.id,
+                    endpoints.c.event_types,
+                    endpoints.c.fifo,
+                    endpoints.c.enabled,
+                    endpoints.c.rate_limit_per_s,
+                    endpoints.c.paused_until,
+                    endpoints.c.updated_at,
+                ).where(
                     endpoints.c.environment_id == environment_id,
                     endpoints.c.deleted_at.is_(None),
                 )
@@ -53,11 +78,13 @@ class FanOut:
         fifo_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for event in events:
             operational = event.type in self._operational
-            for endpoint_id, event_types, fifo in targets:
+            for target in targets:
+                endpoint_id, event_types, fifo = target.id, target.event_types, target.fifo
                 if not subscribes(event_types, event.type, operational):
                     continue
                 row = message_row(environment_id, endpoint_id, event, event.created_at)
                 rows.append(row)
+                self._maybe_hand_over(row, target, event, handed)
                 if fifo:
                     fifo_rows[endpoint_id].append(row)
         for endpoint_id, ordered in fifo_rows.items():
@@ -65,6 +92,37 @@ class FanOut:
         if rows:
             conn.execute(messages.insert(), rows)
         return len(rows)
+
+    def _maybe_hand_over(
+        self, row: dict[str, Any], target: Any, event: StoredEvent, handed: list[ClaimedMessage]
+    ) -> None:
+        if self._handoff is None or target.fifo or target.rate_limit_per_s is not None:
+            return
+        if not target.enabled or (
+            target.paused_until is not None and target.paused_until > event.created_at
+        ):
+            return
+        receiver = self._handoff.taker(target.id)
+        if receiver is None:
+            return
+        row["lease_owner"] = receiver.worker
+        row["lease_expires_at"] = self._handoff.lease_until(event.created_at)
+        handed.append(
+            ClaimedMessage(
+                id=row["id"],
+                environment_id=row["environment_id"],
+                endpoint_id=target.id,
+                event_id=event.id,
+                event_type=event.type,
+                attempt_count=0,
+                schedule_position=0,
+                was_exhausted=False,
+                endpoint_updated_at=target.updated_at,
+                event_data=dict(event.data),
+                event_created_at=event.created_at,
+                is_test=event.is_test,
+            )
+        )
 
 
 def message_row(
