@@ -100,8 +100,7 @@ class ResultWriter:
                 # Per-message statements on the hot path go straight to the driver.
                 _record_sqlite(conn, successes, attempts)
             else:
-                if successes:
-                    conn.execute(_SUCCESS_UPDATE, successes)
+                _record_successes_by_code(conn, successes)
                 conn.execute(message_attempts.insert(), attempts)
             if failures:
                 conn.execute(_FAILURE_UPDATE, failures)
@@ -221,21 +220,28 @@ def circuit_pause(consecutive_failures: int) -> timedelta:
     return min(timedelta(seconds=2**exponent), MAX_CIRCUIT_PAUSE)
 
 
-_SUCCESS_UPDATE = (
-    update(messages)
-    .where(messages.c.id == bindparam("b_id"), messages.c.status == "pending")
-    .values(
-        status="succeeded",
-        attempt_count=bindparam("b_attempts"),
-        schedule_position=bindparam("b_position"),
-        next_attempt_at=None,
-        lease_owner=None,
-        lease_expires_at=None,
-        last_status_code=bindparam("b_code"),
-        last_error=None,
-        updated_at=bindparam("b_now"),
-    )
-)
+def _record_successes_by_code(conn: Connection, successes: list[dict[str, Any]]) -> None:
+    """One UPDATE per distinct status code (usually one), not one per message."""
+    by_code: dict[int | None, list[str]] = defaultdict(list)
+    for row in successes:
+        by_code[row["b_code"]].append(row["b_id"])
+    for code, ids in by_code.items():
+        conn.execute(
+            update(messages)
+            .where(messages.c.id.in_(ids), messages.c.status == "pending")
+            .values(
+                status="succeeded",
+                attempt_count=messages.c.attempt_count + 1,
+                schedule_position=messages.c.schedule_position + 1,
+                next_attempt_at=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_status_code=code,
+                last_error=None,
+                updated_at=successes[0]["b_now"],
+            )
+        )
+
 
 _FAILURE_UPDATE = (
     update(messages)
@@ -260,13 +266,7 @@ _FAILURE_UPDATE = (
 
 
 def _success_row(item: Recorded, now: datetime) -> dict[str, Any]:
-    return {
-        "b_id": item.message.id,
-        "b_attempts": item.message.attempt_count + 1,
-        "b_position": item.message.schedule_position + 1,
-        "b_code": item.result.status_code,
-        "b_now": now,
-    }
+    return {"b_id": item.message.id, "b_code": item.result.status_code, "b_now": now}
 
 
 def _failure_row(worker: str, item: Recorded, now: datetime) -> dict[str, Any]:
