@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from plaudit.app_container import Container
-from plaudit.delivery.claims import CIRCUIT_THRESHOLD
+from plaudit.delivery.claim_queries import CIRCUIT_THRESHOLD
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.delivery.models import AttemptResult, ClaimedMessage, Outcome
 from plaudit.delivery.results import Recorded, ResultWriter, circuit_pause

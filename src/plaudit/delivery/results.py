@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, bindparam, func, select, update
 
-from plaudit.delivery.claims import CIRCUIT_THRESHOLD
+from plaudit.delivery.claim_queries import CIRCUIT_THRESHOLD
 from plaudit.delivery.models import AttemptResult, ClaimedMessage, Outcome
 from plaudit.domain.clock import Clock
 from plaudit.domain.ids import new_id
