@@ -123,7 +123,15 @@ class Dispatcher:
     async def _refresh_and_start(
         self, session: aiohttp.ClientSession, messages: Sequence[ClaimedMessage]
     ) -> None:
-        await self._endpoints.refresh((m.endpoint_id, m.endpoint_updated_at) for m in messages)
+        try:
+            await self._endpoints.refresh((m.endpoint_id, m.endpoint_updated_at) for m in messages)
+        except Exception:
+            # Give the leases back so any worker can claim them now; if even that fails they
+            # simply expire and are claimed then.
+            log.warning("could not load endpoints for handed-over messages", exc_info=True)
+            with contextlib.suppress(Exception):
+                await self._claimer.release(self.worker, [m.id for m in messages])
+            return
         for message in messages:
             self._start(session, message)
 
