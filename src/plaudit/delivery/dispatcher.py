@@ -80,6 +80,10 @@ class Dispatcher:
         self._clock = clock
         self._wakeup = wakeup.listen()
         self._metrics = metrics
+        # Label children looked up once: `labels()` per message is measurable at this rate.
+        self._attempts_by_outcome = {
+            outcome: metrics.delivery_attempts.labels(outcome.value) for outcome in Outcome
+        }
         self._settings = settings
         self.worker = worker or worker_identity()
         self._shaper = PayloadShaper()
@@ -238,7 +242,7 @@ class Dispatcher:
             return
         started_at = self._clock.now()
         result = await self._attempt(session, message, endpoint)
-        self._metrics.delivery_attempts.labels(result.outcome.value).inc()
+        self._attempts_by_outcome[result.outcome].inc()
         self._metrics.delivery_duration.observe(result.duration_ms / 1000)
         if result.outcome is Outcome.SUCCESS:
             self._metrics.delivered.inc()
