@@ -80,26 +80,11 @@ ORDER BY m.next_attempt_at, m.id
 
 
 def load_sqlite(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
-    """The same rows as `load_claimed`, without per-row type processing: this runs per message on
-    the hot path, and the event data stays JSON text to be spliced into the body."""
+    """The same rows as `load_claimed`, without per-row type processing: this runs per
+    message on the hot path, and the event data stays JSON text to be spliced into the body.
+    """
     sql = _SQLITE_LOAD_ROWS.format(marks=",".join("?" * len(ids)))
-    return [
-        ClaimedMessage(
-            id=r[0],
-            environment_id=r[1],
-            endpoint_id=r[2],
-            event_id=r[3],
-            event_type=r[4],
-            attempt_count=r[5],
-            schedule_position=r[6],
-            was_exhausted=bool(r[7]),
-            endpoint_updated_at=_sqlite_instant(r[8]),
-            event_data_json=r[9],
-            event_created_at=_sqlite_instant(r[10]),
-            is_test=bool(r[11]),
-        )
-        for r in conn.exec_driver_sql(sql, tuple(ids))
-    ]
+    return [claimed_from_sqlite(list(r)) for r in conn.exec_driver_sql(sql, tuple(ids))]
 
 
 def _sqlite_instant(text: str) -> datetime:

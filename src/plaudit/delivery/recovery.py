@@ -22,7 +22,7 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
-from plaudit.events.models import StoredEvent
+from plaudit.events.models import stored_event
 from plaudit.store.database import Database
 from plaudit.store.tables import endpoints, events, jobs, messages
 
@@ -123,7 +123,7 @@ class RecoveryService:
             }
             restart: list[str] = []
             created: list[dict[str, Any]] = []
-            event = _stored(event_row)
+            event = stored_event(event_row)
             for target in targets:
                 previous = existing.get(target.id)
                 if previous is None:
@@ -333,19 +333,6 @@ async def _restart(conn: AsyncConnection, message_ids: list[str], now: datetime)
             lease_expires_at=None,
             updated_at=now,
         )
-    )
-
-
-def _stored(row: Row[Any]) -> StoredEvent:
-    return StoredEvent(
-        id=row.id,
-        environment_id=row.environment_id,
-        type=row.type,
-        schema_version=row.schema_version,
-        data=row.data,
-        is_test=row.is_test,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
     )
 
 

@@ -7,6 +7,7 @@ its events and the fan-out rows the hooks add commit or vanish together
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, InvalidEventData, InvalidRequest
 from plaudit.domain.event_catalog import EventCatalog, EventDataInvalid, UnknownEventType
 from plaudit.domain.ids import new_id
-from plaudit.events.models import EventDraft, EventHook, StoredEvent
+from plaudit.events.models import EventDraft, EventHook, StoredEvent, stored_event
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.tables import events
 
@@ -164,17 +165,7 @@ class EventLog:
                 code="idempotency_key_reused",
                 details={"event_id": row.id},
             )
-        return StoredEvent(
-            id=row.id,
-            environment_id=row.environment_id,
-            type=row.type,
-            schema_version=row.schema_version,
-            data=row.data,
-            is_test=row.is_test,
-            idempotency_key=row.idempotency_key,
-            created_at=row.created_at,
-            created=False,
-        )
+        return dataclasses.replace(stored_event(row), created=False)
 
 
 def _check_storable(draft: EventDraft) -> None:

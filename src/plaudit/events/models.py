@@ -48,5 +48,19 @@ class EventHook(Protocol):
     def __call__(self, conn: Connection, events: Sequence[StoredEvent]) -> None: ...
 
 
+def stored_event(row: Any) -> StoredEvent:
+    """A StoredEvent from a row of the `events` table."""
+    return StoredEvent(
+        id=row.id,
+        environment_id=row.environment_id,
+        type=row.type,
+        schema_version=row.schema_version,
+        data=row.data,
+        is_test=row.is_test,
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
+    )
+
+
 def rfc3339(instant: datetime) -> str:
     return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")

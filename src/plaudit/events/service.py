@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from plaudit.domain.errors import InvalidRequest, NotFound
 from plaudit.events.log import EventLog
-from plaudit.events.models import EventDraft, StoredEvent
+from plaudit.events.models import EventDraft, StoredEvent, stored_event
 from plaudit.store.database import Database
 from plaudit.store.pagination import Cursor, Order, Page, decode_cursor, encode_cursor
 from plaudit.store.tables import events
@@ -62,7 +62,7 @@ class EventService:
             ).first()
         if row is None:
             raise NotFound(f"no event {event_id}")
-        return _stored(row)
+        return stored_event(row)
 
     async def list(
         self,
@@ -104,21 +104,8 @@ class EventService:
         query = query.order_by(events.c.id.asc() if order == "asc" else events.c.id.desc())
         async with self._db.read() as conn:
             rows = (await conn.execute(query.limit(limit + 1))).all()
-        items = [_stored(row) for row in rows[:limit]]
+        items = [stored_event(row) for row in rows[:limit]]
         next_cursor = (
             encode_cursor(Cursor(after_id=items[-1].id, order=order)) if len(rows) > limit else None
         )
         return Page(items=items, next_cursor=next_cursor)
-
-
-def _stored(row: Row[Any]) -> StoredEvent:
-    return StoredEvent(
-        id=row.id,
-        environment_id=row.environment_id,
-        type=row.type,
-        schema_version=row.schema_version,
-        data=row.data,
-        is_test=row.is_test,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-    )
