@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from plaudit.delivery.endpoint_lookup import require_endpoint
 from plaudit.delivery.endpoint_models import Endpoint, EndpointSpec
 from plaudit.delivery.endpoint_rules import validate_headers
 from plaudit.delivery.fanout import assign_fifo_sequence, message_row
@@ -21,7 +22,7 @@ from plaudit.delivery.outbound_guard import (
 )
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
-from plaudit.domain.errors import InvalidRequest, NotFound, ValidationFailed
+from plaudit.domain.errors import InvalidRequest, ValidationFailed
 from plaudit.domain.event_catalog import EventCatalog
 from plaudit.domain.ids import new_id
 from plaudit.domain.retry import validate_schedule
@@ -323,18 +324,7 @@ async def _number_backlog(conn: AsyncConnection, endpoint_id: str) -> None:
 
 
 async def _fetch(conn: AsyncConnection, environment_id: str, endpoint_id: str) -> Endpoint:
-    row = (
-        await conn.execute(
-            select(endpoints).where(
-                endpoints.c.id == endpoint_id,
-                endpoints.c.environment_id == environment_id,
-                endpoints.c.deleted_at.is_(None),
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"no endpoint {endpoint_id}")
-    return _endpoint(row)
+    return _endpoint(await require_endpoint(conn, environment_id, endpoint_id))
 
 
 def _endpoint(row: Row[Any]) -> Endpoint:

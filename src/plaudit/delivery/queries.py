@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import Row, func, select
 
+from plaudit.delivery.endpoint_lookup import require_endpoint
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound
 from plaudit.store.database import Database
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
-from plaudit.store.tables import endpoints, message_attempts, messages
+from plaudit.store.tables import message_attempts, messages
 
 STATS_SAMPLE = 10_000
 
@@ -163,17 +164,7 @@ class DeliveryQueries:
 
     async def _endpoint_exists(self, environment_id: str, endpoint_id: str) -> None:
         async with self._db.read() as conn:
-            found = (
-                await conn.execute(
-                    select(endpoints.c.id).where(
-                        endpoints.c.id == endpoint_id,
-                        endpoints.c.environment_id == environment_id,
-                        endpoints.c.deleted_at.is_(None),
-                    )
-                )
-            ).first()
-        if found is None:
-            raise NotFound(f"no endpoint {endpoint_id}")
+            await require_endpoint(conn, environment_id, endpoint_id)
 
 
 def _percentile(sorted_values: list[float], q: float) -> float | None:

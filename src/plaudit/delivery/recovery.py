@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from plaudit.delivery.endpoint_lookup import require_endpoint
 from plaudit.delivery.fanout import assign_fifo_sequence, message_row, subscribes
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
@@ -147,17 +148,7 @@ class RecoveryService:
         now = self._clock.now()
         job_id = new_id("job")
         async with self._db.transaction() as conn:
-            exists = (
-                await conn.execute(
-                    select(endpoints.c.id).where(
-                        endpoints.c.id == endpoint_id,
-                        endpoints.c.environment_id == environment_id,
-                        endpoints.c.deleted_at.is_(None),
-                    )
-                )
-            ).first()
-            if exists is None:
-                raise NotFound(f"no endpoint {endpoint_id}")
+            await require_endpoint(conn, environment_id, endpoint_id)
             await conn.execute(
                 jobs.insert().values(
                     id=job_id,
