@@ -100,23 +100,7 @@ class Database:
             )
             _install_sqlite_pragmas(self._writer, begin="BEGIN IMMEDIATE")
             _install_sqlite_pragmas(self._reader, begin="BEGIN")
-            sync_writer = create_engine(
-                self.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool, **common
-            )
-            _install_sqlite_pragmas(sync_writer, begin="BEGIN IMMEDIATE")
-            self._sqlite_writer: SqliteWriter | None = SqliteWriter(sync_writer)
-            # Hot reads run whole in a thread too: one hop instead of one per statement.
-            self._sync_reader: Engine | None = create_engine(
-                self.url.set(drivername="sqlite+pysqlite"),
-                pool_size=_READ_THREADS,
-                max_overflow=0,
-                connect_args={"check_same_thread": False},
-                **common,
-            )
-            _install_sqlite_pragmas(self._sync_reader, begin="BEGIN")
-            self._read_pool: ThreadPoolExecutor | None = ThreadPoolExecutor(
-                _READ_THREADS, thread_name_prefix="plaudit-sqlite-reader"
-            )
+            self._threads: _SqliteThreads | None = _SqliteThreads(self.url, common)
         else:
             engine = create_async_engine(
                 self.url,
@@ -127,17 +111,7 @@ class Database:
                 **common,
             )
             self._writer = self._reader = engine
-            self._sqlite_writer = None
-            self._sync_reader = None
-            self._read_pool = None
-
-    @property
-    def write_engine(self) -> AsyncEngine:
-        return self._writer
-
-    @property
-    def read_engine(self) -> AsyncEngine:
-        return self._reader
+            self._threads = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -152,21 +126,15 @@ class Database:
 
     async def write(self, unit: Callable[[Connection], T]) -> T:
         """Run a synchronous unit of work in a write transaction and return its result."""
-        if self._sqlite_writer is not None:
-            return await self._sqlite_writer.run(unit)
+        if self._threads is not None:
+            return await self._threads.writer.run(unit)
         async with self.transaction() as conn:
             return await conn.run_sync(unit)
 
     async def read_with(self, unit: Callable[[Connection], T]) -> T:
         """Run a synchronous read-only unit in one snapshot and return its result."""
-        if self._sync_reader is not None and self._read_pool is not None:
-            engine = self._sync_reader
-
-            def run() -> T:
-                with engine.connect() as conn, conn.begin():
-                    return unit(conn)
-
-            return await asyncio.get_running_loop().run_in_executor(self._read_pool, run)
+        if self._threads is not None:
+            return await self._threads.read(unit)
         async with self.read() as conn:
             return await conn.run_sync(unit)
 
@@ -181,11 +149,40 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        if self._sqlite_writer is not None:
-            self._sqlite_writer.close()
-        if self._read_pool is not None and self._sync_reader is not None:
-            self._read_pool.shutdown(wait=True)
-            self._sync_reader.dispose()
+        if self._threads is not None:
+            self._threads.close()
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
+
+
+class _SqliteThreads:
+    """SQLite's synchronous side: the group-commit writer thread and a few reader threads
+    that run a whole read unit per hop."""
+
+    def __init__(self, url: URL, engine_options: dict[str, Any]) -> None:
+        sync_url = url.set(drivername="sqlite+pysqlite")
+        writer_engine = create_engine(sync_url, poolclass=NullPool, **engine_options)
+        _install_sqlite_pragmas(writer_engine, begin="BEGIN IMMEDIATE")
+        self.writer = SqliteWriter(writer_engine)
+        self._reader = create_engine(
+            sync_url,
+            pool_size=_READ_THREADS,
+            max_overflow=0,
+            connect_args={"check_same_thread": False},
+            **engine_options,
+        )
+        _install_sqlite_pragmas(self._reader, begin="BEGIN")
+        self._pool = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="plaudit-sqlite-reader")
+
+    async def read(self, unit: Callable[[Connection], T]) -> T:
+        def run() -> T:
+            with self._reader.connect() as conn, conn.begin():
+                return unit(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
+
+    def close(self) -> None:
+        self.writer.close()
+        self._pool.shutdown(wait=True)
+        self._reader.dispose()
