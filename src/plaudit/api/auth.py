@@ -44,4 +44,3 @@ def require_scope(scope: Scope) -> Callable[..., Awaitable[Principal]]:
 
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]
 EventsWriter = Annotated[Principal, Depends(require_scope(Scope.EVENTS_WRITE))]
-ConnectReader = Annotated[Principal, Depends(require_scope(Scope.CONNECT_READ))]

@@ -11,7 +11,9 @@ import orjson
 
 
 class Outcome(StrEnum):
-    """What one attempt came to. Only SUCCESS ends a message; GONE disables its endpoint."""
+    """What one attempt came to. Only SUCCESS ends a message; every other outcome is retried
+    on the schedule (a receiver down for hours is the normal case), and GONE also disables
+    the endpoint, so the message waits for it to be re-enabled."""
 
     SUCCESS = "success"
     HTTP_ERROR = "http_error"  # a non-2xx answer other than those below
@@ -23,12 +25,6 @@ class Outcome(StrEnum):
     TLS_ERROR = "tls_error"
     ADDRESS_REFUSED = "address_refused"  # the outbound guard refused the resolved address
     TRANSFORM_ERROR = "transform_error"  # the endpoint's template failed on this event
-
-    @property
-    def retryable(self) -> bool:
-        # Everything but success is retried: a receiver down for hours is the normal case.
-        # GONE is the one permanent refusal; its message waits for the endpoint to return.
-        return self not in (Outcome.SUCCESS, Outcome.GONE)
 
 
 @dataclass(frozen=True, slots=True)

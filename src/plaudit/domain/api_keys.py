@@ -25,7 +25,6 @@ class Scope(StrEnum):
     CONNECT_READ = "connect:read"
 
 
-ALL_SCOPES: Final = frozenset(Scope)
 _KEY_PREFIX: Final = {Environment.PRODUCTION: "pk_live_", Environment.STAGING: "pk_test_"}
 DISPLAY_PREFIX_LENGTH: Final = 12
 
