@@ -13,6 +13,7 @@ from plaudit.app_container import Container
 from plaudit.config import Settings
 from plaudit.domain.api_keys import Environment
 from plaudit.tenancy.models import CreatedOrganization
+from tests.integration.receiver import Receiver
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +34,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://plaudit.test") as http:
         yield http
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A plain-HTTP receiver on loopback (the session settings allow it)."""
+    server = await Receiver().start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

@@ -27,13 +27,6 @@ from tests.integration.receiver import Receiver
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    server = await Receiver().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def tls_receiver(tls_ca: trustme.CA) -> AsyncIterator[Receiver]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls_ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
@@ -347,3 +340,27 @@ async def test_attempts_and_stats(
     assert stats["success_rate"] == 0.5
     assert stats["latency_ms"]["p50"] is not None
     assert stats["backlog"] == 0
+
+
+async def test_delivery_metrics_are_exported(
+    client: httpx.AsyncClient, org: CreatedOrganization, receiver: Receiver
+) -> None:
+    def sample(text: str, name: str) -> float:
+        lines = [line for line in text.splitlines() if line.startswith(name)]
+        assert lines, f"{name} missing from /metrics"
+        return float(lines[0].rsplit(" ", 1)[1])
+
+    before = (await client.get("/metrics")).text
+    await create_endpoint(client, org, receiver.url("/ok?metrics"))
+    event_id = await publish(client, org)
+    await wait_for_message(
+        client, org, (await only_message(client, org, event_id))["id"], "succeeded"
+    )
+    after = (await client.get("/metrics")).text
+    delivered = "plaudit_messages_delivered_total"
+    success = 'plaudit_delivery_attempts_total{outcome="success"}'
+    assert sample(after, delivered) >= sample(before, delivered) + 1
+    assert sample(after, success) >= 1
+    sample(after, "plaudit_messages_pending")
+    sample(after, "plaudit_oldest_pending_message_age_seconds")
+    sample(after, "plaudit_delivery_duration_seconds_count")

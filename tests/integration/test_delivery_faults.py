@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -21,13 +20,6 @@ from tests.integration.delivery_helpers import (
     wait_for_message,
 )
 from tests.integration.receiver import Receiver
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    server = await Receiver().start()
-    yield server
-    await server.stop()
 
 
 async def test_a_hanging_endpoint_does_not_delay_a_healthy_one(
