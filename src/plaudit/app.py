@@ -15,7 +15,14 @@ from plaudit import __version__
 from plaudit.api.errors import install_error_handlers
 from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from plaudit.api.openapi import install_openapi
-from plaudit.api.routers import endpoints, event_types, events, health, messages
+from plaudit.api.routers import (
+    endpoints,
+    engagement_settings,
+    event_types,
+    events,
+    health,
+    messages,
+)
 from plaudit.app_container import Container
 from plaudit.config import Settings
 from plaudit.delivery.backlog_sampler import BacklogSampler
@@ -34,6 +41,7 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock, SystemClock
 from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
+from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -80,6 +88,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         endpoints=EndpointService(db, clock, catalog, operational, event_log, wakeup, policy),
         recovery=RecoveryService(db, clock, wakeup, operational_names),
         delivery_queries=DeliveryQueries(db, clock),
+        engagement_settings=EngagementSettingsService(db, clock),
     )
 
 
@@ -190,6 +199,7 @@ def create_app(
         events.router,
         endpoints.router,
         messages.router,
+        engagement_settings.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from plaudit.app_container import Container
 from plaudit.store import migrate
 from plaudit.store.database import Database
-from plaudit.store.tables import metadata, organizations
+from plaudit.store.schema import metadata
+from plaudit.store.tables import organizations
 from plaudit.tenancy.models import CreatedOrganization
 
 

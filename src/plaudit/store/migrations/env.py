@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from plaudit.store.tables import metadata
+from plaudit.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - guards against running the alembic CLI directly

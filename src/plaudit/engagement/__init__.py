@@ -1,0 +1,1 @@
+"""The engagement domain: employees, groups, recognition, points, rewards, surveys, milestones."""

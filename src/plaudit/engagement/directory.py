@@ -1,0 +1,118 @@
+"""Looking up employees inside a write transaction, as every engagement action must.
+
+Actions name employees by id; an unknown id is the caller's mistake (422), a deactivated
+employee can neither give nor receive anything (409). Both name the offending ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from plaudit.domain.errors import Conflict, ValidationFailed
+from plaudit.store.engagement_tables import employees
+
+ACTIVE = "active"
+INACTIVE = "inactive"
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeRecord:
+    id: str
+    environment_id: str
+    external_id: str | None
+    email: str | None
+    name: str
+    department: str | None
+    location: str | None
+    manager_id: str | None
+    hire_date: date | None
+    birth_date: date | None
+    time_zone: str
+    status: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+    def ref(self) -> dict[str, Any]:
+        """The `employee_ref` every event payload uses."""
+        return {
+            "id": self.id,
+            "external_id": self.external_id,
+            "email": self.email,
+            "name": self.name,
+        }
+
+
+def employee_record(row: Row[Any]) -> EmployeeRecord:
+    return EmployeeRecord(
+        id=row.id,
+        environment_id=row.environment_id,
+        external_id=row.external_id,
+        email=row.email,
+        name=row.name,
+        department=row.department,
+        location=row.location,
+        manager_id=row.manager_id,
+        hire_date=row.hire_date,
+        birth_date=row.birth_date,
+        time_zone=row.time_zone,
+        status=row.status,
+    )
+
+
+def load_employees(
+    conn: Connection,
+    environment_id: str,
+    ids: Iterable[str],
+    *,
+    require_active: bool = True,
+    field: str = "employee_id",
+) -> Mapping[str, EmployeeRecord]:
+    """The named employees of this environment, by id.
+
+    Raises ValidationFailed naming every unknown id, then (if `require_active`) Conflict
+    naming every deactivated one. `field` is the request field the ids came from, so the
+    error can point at it.
+    """
+    wanted = list(dict.fromkeys(ids))
+    rows = conn.execute(
+        select(employees).where(
+            employees.c.environment_id == environment_id, employees.c.id.in_(wanted)
+        )
+    ).all()
+    found = {row.id: employee_record(row) for row in rows}
+    unknown = [employee_id for employee_id in wanted if employee_id not in found]
+    if unknown:
+        raise ValidationFailed(
+            f"{field}: no employee {', '.join(unknown)} in this environment",
+            code="unknown_employee",
+            details={"field": field, "employee_ids": unknown},
+        )
+    if require_active:
+        inactive = [employee_id for employee_id in wanted if not found[employee_id].active]
+        if inactive:
+            raise Conflict(
+                f"{field}: employee {', '.join(inactive)} is deactivated",
+                code="employee_inactive",
+                details={"field": field, "employee_ids": inactive},
+            )
+    return found
+
+
+def load_employee(
+    conn: Connection,
+    environment_id: str,
+    employee_id: str,
+    *,
+    require_active: bool = True,
+    field: str = "employee_id",
+) -> EmployeeRecord:
+    return load_employees(
+        conn, environment_id, [employee_id], require_active=require_active, field=field
+    )[employee_id]

@@ -1,0 +1,8 @@
+"""The whole schema: every table module, gathered on one MetaData for migrations."""
+
+from __future__ import annotations
+
+from plaudit.store import engagement_tables as engagement_tables
+from plaudit.store.tables import metadata as metadata
+
+__all__ = ["engagement_tables", "metadata"]
