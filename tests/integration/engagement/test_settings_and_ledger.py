@@ -9,12 +9,11 @@ from sqlalchemy import Connection, func, select
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
 from plaudit.domain.errors import Conflict
-from plaudit.domain.ids import new_id
-from plaudit.engagement.directory import EmployeeRecord, load_employee
 from plaudit.engagement.ledger import post_entry
-from plaudit.store.engagement_tables import employees, point_entries
+from plaudit.store.engagement_tables import point_entries
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
+from tests.integration.engagement.factories import make_employee
 
 
 async def test_settings_default_then_change(
@@ -69,31 +68,10 @@ async def test_bad_settings_are_refused(
     assert after.json()["updated_at"] is None
 
 
-async def _employee(container: Container, environment_id: str) -> EmployeeRecord:
-    now = container.clock.now()
-    employee_id = new_id("usr")
-
-    def unit(conn: Connection) -> EmployeeRecord:
-        conn.execute(
-            employees.insert().values(
-                id=employee_id,
-                environment_id=environment_id,
-                name="Ledger Tester",
-                time_zone="UTC",
-                status="active",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        return load_employee(conn, environment_id, employee_id)
-
-    return await container.db.write(unit)
-
-
 async def test_ledger_refuses_to_go_negative_and_keeps_the_sum(
     container: Container, org: CreatedOrganization
 ) -> None:
-    employee = await _employee(container, org.environment_ids[Environment.PRODUCTION])
+    employee = await make_employee(container, org.environment_ids[Environment.PRODUCTION])
     now = container.clock.now()
 
     def credit(conn: Connection) -> int:
