@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import time
 
 import pytest
@@ -99,3 +100,24 @@ def test_has_prefix() -> None:
         f"KEY_{body}",
     ]:
         assert not has_prefix(bad, "key"), bad
+
+
+@pytest.mark.parametrize(
+    ("ms", "random_part", "expected"),
+    [
+        (0, 0, "0" * 26),
+        ((1 << 48) - 1, (1 << 80) - 1, "7" + "Z" * 25),
+        # The ULID spec's example timestamp: 1469918176385 ms -> 01ARYZ6S41.
+        (1469918176385, 0, "01ARYZ6S41" + "0" * 16),
+    ],
+)
+def test_encoding_matches_crockford_base32(ms: int, random_part: int, expected: str) -> None:
+    assert ids_module._encode_ulid(ms, random_part) == expected
+    assert decode(expected) == (ms << 80) | random_part
+
+
+def test_encoding_round_trips_random_values() -> None:
+    rng = random.Random(7)
+    for _ in range(1000):
+        ms, random_part = rng.getrandbits(48), rng.getrandbits(80)
+        assert decode(ids_module._encode_ulid(ms, random_part)) == (ms << 80) | random_part
