@@ -5,9 +5,11 @@ import json
 import pickle
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from jsonschema import Draft202012Validator
 
+from plaudit.domain import event_catalog
 from plaudit.domain.event_catalog import (
     EventCatalog,
     EventDataInvalid,
@@ -453,3 +455,45 @@ def test_event_type_checks_its_own_consistency(overrides: dict[str, Any], messag
 
 def test_event_types_are_hashable() -> None:
     assert len(set(ALL_EVENT_TYPES)) == 17
+
+
+# The fast validator may refuse what the reference accepts (the reference then decides),
+# but it must never accept what the reference refuses: that would let bad payloads out.
+_TRICKY_VALUES: list[object] = [
+    None, "", " ", "x", 0, -1, 1, 1.5, 1.0, True, False, [], {}, ["a"], {"a": 1},
+    2**70, -(2**70), "2025-02-29", "2024-02-29", "2025-1-01", "2025-11-18T24:00:00Z",
+    "2025-11-18T23:59:60Z", "2025-11-18t10:00:00z", "2025-11-18T10:00:00+25:00",
+    "2025-11-18T10:00:00.123456789-05:30", "2025-11-18 10:00:00Z", "a@b", "not-an-email",
+    "usr_", "usr_01KA0V6GE084TQ2SGV331VTQHR", "evt_01KA0V6GE084TQ2SGV331VTQHR", "EUR",
+    "eur", "12.50", "-0.5", "1e3", ".5", "\u00e9t\u00e9", "\U0001f600",
+]  # fmt: skip
+
+
+def _mutations(node: object) -> list[object]:
+    """Copies of `node` with one leaf replaced, one key removed or one key added."""
+    out: list[object] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.extend({**node, key: variant} for variant in _mutations(value))
+            out.append({k: v for k, v in node.items() if k != key})
+        out.append({**node, "unexpected": 1})
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out.extend([*node[:index], v, *node[index + 1 :]] for v in _mutations(value))
+        out.append([])
+    else:
+        out.extend(_TRICKY_VALUES)
+    return out
+
+
+@pytest.mark.parametrize("event_type", ALL_EVENT_TYPES, ids=lambda t: t.name)
+def test_fast_validator_never_accepts_what_the_reference_refuses(event_type: EventType) -> None:
+    reference = Draft202012Validator(
+        event_type.schema, format_checker=event_catalog._format_checker()
+    )
+    fast = jsonschema_rs.validator_for(dict(event_type.schema), validate_formats=True)
+    candidates = _mutations(dict(event_type.example))
+    assert len(candidates) > 50
+    for candidate in candidates:
+        if fast.is_valid(candidate):
+            assert reference.is_valid(candidate), candidate
