@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from plaudit.app_container import Container
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    # async on purpose: FastAPI runs plain `def` dependencies in a thread pool, a thread
+    # hop per request for an attribute read.
     container: Container = request.app.state.container
     return container
 
