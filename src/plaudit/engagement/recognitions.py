@@ -8,7 +8,7 @@ the events are appended. Any refusal rolls all of it back.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from plaudit.domain.ids import new_id
 from plaudit.engagement.badges import Badge, givable_badge
 from plaudit.engagement.directory import EmployeeRecord, load_employee, load_employees
 from plaudit.engagement.giving_budget import consume_budget
-from plaudit.engagement.ledger import PointEntry, points_earned, post_entry
+from plaudit.engagement.ledger import points_earned, post_entry
 from plaudit.engagement.recognition_queries import (
     Recognition,
     RecognitionFilter,
@@ -60,7 +60,6 @@ class AwardRequest:
 class Award:
     recognition: Recognition
     created: bool  # False: an earlier award with the same idempotency key
-    entries: tuple[PointEntry, ...] = field(default=())
 
 
 class RecognitionService:
@@ -171,7 +170,7 @@ class RecognitionService:
         drafts += [points_earned(entries[r.id], r) for r in ordered if r.id in entries]
         self._event_log.store(conn, environment_id, self._event_log.prepare(drafts))
         recognition = fetch_recognition(conn, environment_id, recognition_id)
-        return Award(recognition, created=True, entries=tuple(entries.values()))
+        return Award(recognition, created=True)
 
 
 def _checked(request: AwardRequest) -> AwardRequest:
