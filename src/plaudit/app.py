@@ -16,12 +16,16 @@ from plaudit.api.errors import install_error_handlers
 from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from plaudit.api.openapi import install_openapi
 from plaudit.api.routers import (
+    badges,
     endpoints,
     engagement_settings,
     event_types,
     events,
+    giving_budget,
     health,
     messages,
+    recognitions,
+    shoutouts,
 )
 from plaudit.app_container import Container
 from plaudit.config import Settings
@@ -41,7 +45,11 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock, SystemClock
 from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
+from plaudit.engagement.badges import BadgeService
+from plaudit.engagement.giving_budget import GivingBudgetService
+from plaudit.engagement.recognitions import RecognitionService
 from plaudit.engagement.settings import EngagementSettingsService
+from plaudit.engagement.shoutouts import ShoutoutService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -89,6 +97,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         recovery=RecoveryService(db, clock, wakeup, operational_names),
         delivery_queries=DeliveryQueries(db, clock),
         engagement_settings=EngagementSettingsService(db, clock),
+        badges=BadgeService(db, clock),
+        recognitions=RecognitionService(db, clock, event_log),
+        giving_budget=GivingBudgetService(db, clock),
+        shoutouts=ShoutoutService(db, clock, event_log),
     )
 
 
@@ -200,6 +212,10 @@ def create_app(
         endpoints.router,
         messages.router,
         engagement_settings.router,
+        badges.router,
+        recognitions.router,
+        giving_budget.router,
+        shoutouts.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

@@ -13,7 +13,11 @@ from plaudit.delivery.recovery import RecoveryService
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
+from plaudit.engagement.badges import BadgeService
+from plaudit.engagement.giving_budget import GivingBudgetService
+from plaudit.engagement.recognitions import RecognitionService
 from plaudit.engagement.settings import EngagementSettingsService
+from plaudit.engagement.shoutouts import ShoutoutService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -40,3 +44,7 @@ class Container:
     delivery_queries: DeliveryQueries
     # Engagement domain
     engagement_settings: EngagementSettingsService
+    badges: BadgeService
+    recognitions: RecognitionService
+    giving_budget: GivingBudgetService
+    shoutouts: ShoutoutService

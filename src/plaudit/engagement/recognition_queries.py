@@ -1,0 +1,130 @@
+"""Reading recognitions back: one by id, or a filtered page, newest first."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from plaudit.engagement.recognition_rules import check_window
+from plaudit.store.engagement_tables import recognition_receivers, recognitions
+from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    id: str
+    giver_id: str
+    receiver_ids: tuple[str, ...]  # sorted: the store keeps no request order
+    message: str
+    badge_id: str | None
+    company_value: str | None
+    points_per_receiver: int
+    total_points: int
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "giver_id": self.giver_id,
+            "receiver_ids": list(self.receiver_ids),
+            "message": self.message,
+            "badge_id": self.badge_id,
+            "company_value": self.company_value,
+            "points_per_receiver": self.points_per_receiver,
+            "total_points": self.total_points,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionFilter:
+    giver_id: str | None = None
+    receiver_id: str | None = None
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+
+
+def fetch_recognition(conn: Connection, environment_id: str, recognition_id: str) -> Recognition:
+    """A recognition the caller knows exists (e.g. one an event of this environment names)."""
+    found = find_recognition(conn, environment_id, recognition_id)
+    assert found is not None, recognition_id
+    return found
+
+
+def find_recognition(
+    conn: Connection, environment_id: str, recognition_id: str
+) -> Recognition | None:
+    if "\x00" in recognition_id:  # no id has one, and PostgreSQL refuses it in a parameter
+        return None
+    rows = conn.execute(
+        select(recognitions).where(
+            recognitions.c.environment_id == environment_id, recognitions.c.id == recognition_id
+        )
+    ).all()
+    found = _with_receivers(conn, rows)
+    return found[0] if found else None
+
+
+def recognition_page(
+    conn: Connection,
+    environment_id: str,
+    filters: RecognitionFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[Recognition]:
+    check_window(filters.since, filters.until)
+    position = decode_cursor(cursor) if cursor else None
+    table = recognitions.c
+    query = select(recognitions).where(table.environment_id == environment_id)
+    if filters.giver_id is not None:
+        query = query.where(table.giver_id == filters.giver_id)
+    if filters.receiver_id is not None:
+        query = query.where(
+            table.id.in_(
+                select(recognition_receivers.c.recognition_id).where(
+                    recognition_receivers.c.employee_id == filters.receiver_id
+                )
+            )
+        )
+    if filters.since is not None:
+        query = query.where(table.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(table.created_at < filters.until)
+    if position is not None:
+        query = query.where(table.id < position.after_id)
+    rows = conn.execute(query.order_by(table.id.desc()).limit(limit + 1)).all()
+    items = _with_receivers(conn, rows[:limit])
+    more = len(rows) > limit
+    return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+
+
+def _with_receivers(conn: Connection, rows: Sequence[Row[Any]]) -> list[Recognition]:
+    if not rows:
+        return []
+    receivers: defaultdict[str, list[str]] = defaultdict(list)
+    for recognition_id, employee_id in conn.execute(
+        select(recognition_receivers.c.recognition_id, recognition_receivers.c.employee_id)
+        .where(recognition_receivers.c.recognition_id.in_([row.id for row in rows]))
+        .order_by(recognition_receivers.c.employee_id)
+    ):
+        receivers[recognition_id].append(employee_id)
+    return [
+        Recognition(
+            id=row.id,
+            giver_id=row.giver_id,
+            receiver_ids=tuple(receivers[row.id]),
+            message=row.message,
+            badge_id=row.badge_id,
+            company_value=row.company_value,
+            points_per_receiver=row.points_per_receiver,
+            total_points=row.total_points,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
