@@ -110,7 +110,13 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
 
     def session() -> aiohttp.ClientSession:
         connector = make_connector(policy, limit=settings.delivery_max_in_flight)
-        return aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
+        # No cookie jar: a receiver's cookies must never ride along on later deliveries.
+        return aiohttp.ClientSession(
+            connector=connector,
+            trust_env=False,
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
 
     return Dispatcher(
         claimer=Claimer(

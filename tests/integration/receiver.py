@@ -10,6 +10,7 @@ Behaviour is chosen per path:
   /reset         drops the connection without answering
   /garbage       answers bytes that are not HTTP
   /endless       200 with a body that never ends
+  /cookie        200 with a Set-Cookie header
 """
 
 from __future__ import annotations
@@ -123,6 +124,10 @@ class Receiver:
             request.transport.write(b"NOT HTTP AT ALL\r\n\r\n")
             request.transport.close()
             return web.Response()
+        if kind == "cookie":
+            response = web.Response(text="ok")
+            response.set_cookie("session", "from-the-receiver")
+            return response
         if kind == "endless":
             response = web.StreamResponse()
             await response.prepare(request)

@@ -106,6 +106,18 @@ async def test_failures_retry_with_the_same_webhook_id_until_success(
     assert done["attempts"][0]["response_body"] == "flaky"
 
 
+async def test_cookies_a_receiver_sets_are_never_sent_back(
+    client: httpx.AsyncClient, org: CreatedOrganization, tls_receiver: Receiver
+) -> None:
+    # A host name, not an IP address: a default cookie jar would keep this cookie.
+    await create_endpoint(client, org, tls_receiver.url("/cookie"))
+    await publish(client, org)
+    await tls_receiver.wait_for(1, "/cookie")
+    await publish(client, org)
+    requests = await tls_receiver.wait_for(2, "/cookie")
+    assert all("cookie" not in r.headers for r in requests)
+
+
 async def test_exhausted_message_is_failed_and_reported_then_recovered_by_resend(
     client: httpx.AsyncClient, org: CreatedOrganization, receiver: Receiver
 ) -> None:

@@ -261,7 +261,7 @@ class Dispatcher:
             return AttemptResult(Outcome.TRANSFORM_ERROR, None, 0.0, error=str(exc))
         keys = endpoint.signing_keys(self._clock.now())
         headers = request_headers(message, endpoint, body, keys, int(time.time()))
-        return await post(session, endpoint.url, body, headers, endpoint.timeout_s)
+        return await post(session, endpoint.target, body, headers, endpoint.timeout_s)
 
     async def _flush_loop(self, stopping: asyncio.Event) -> None:
         failures = 0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import orjson
+from yarl import URL
 
 
 class Outcome(StrEnum):
@@ -58,6 +59,11 @@ class EndpointConfig:
     retry_schedule: tuple[float, ...]
     secrets: tuple[EndpointSecret, ...]
     updated_at: datetime
+    # Parsed once per configuration rather than by the HTTP client on every request.
+    target: URL = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", URL(self.url))
 
     def signing_keys(self, now: datetime) -> list[bytes]:
         return [s.key for s in self.secrets if s.expires_at is None or s.expires_at > now]

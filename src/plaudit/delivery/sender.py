@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 from collections.abc import Mapping
 
 import aiohttp
+from yarl import URL
 
 from plaudit.delivery.models import AttemptResult, Outcome
 from plaudit.delivery.outbound_guard import find_refusal
@@ -18,9 +20,14 @@ _MAX_HEADERS = 50
 _HEADER_VALUE_CHARS = 500
 
 
+@functools.lru_cache(maxsize=64)
+def _timeout(total_s: float) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=total_s)
+
+
 async def post(
     session: aiohttp.ClientSession,
-    url: str,
+    url: str | URL,
     body: bytes,
     headers: Mapping[str, str],
     timeout_s: float,
@@ -36,7 +43,7 @@ async def post(
             data=body,
             headers=headers,
             allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
+            timeout=_timeout(timeout_s),
         ) as response:
             kept = await response.content.read(RESPONSE_BODY_BYTES)
             if not response.content.at_eof():
