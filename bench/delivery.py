@@ -1,11 +1,12 @@
 """Delivery benchmark: Plaudit against a bare aiohttp sender, in one run.
 
     python bench/delivery.py [--events 20000] [--pg-url postgresql://...] [--rates 200,1000]
+                             [--workers 1]
 
 Prints a table:
   * drain: messages/s delivering a backlog of N events to one endpoint, for the bare
-    sender (HMAC-signed POSTs, 64 concurrent, keep-alive, no storage) and for Plaudit's
-    dispatcher on SQLite (and PostgreSQL when --pg-url is given), and the ratio;
+    sender (HMAC-signed POSTs, 64 concurrent, keep-alive, no storage) and for `plaudit
+    worker` processes on SQLite (and PostgreSQL when --pg-url is given), and the ratio;
   * latency: p50/p99 from publishing through the HTTP API to the receiver's arrival, at
     each offered rate, with `plaudit serve` running as its own process.
 The receiver runs in its own process. The machine is noisy: compare ratios, not times.
@@ -34,12 +35,11 @@ import orjson
 import uvloop
 from sqlalchemy import func, select, update
 
-from plaudit.app import build_container, build_dispatcher, running
+from plaudit.app import build_container, running
 from plaudit.config import Settings
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.domain.api_keys import Environment
 from plaudit.events.models import EventDraft
-from plaudit.runtime.background import BackgroundRunner
 from plaudit.store.tables import endpoints, messages
 
 HERE = Path(__file__).parent
@@ -126,8 +126,8 @@ async def bare_sender(url: str, count: int) -> float:
         return count / (time.perf_counter() - started)
 
 
-async def plaudit_drain(database_url: str, url: str, count: int) -> float:
-    """Plaudit's dispatcher draining a stored backlog of `count` messages."""
+async def plaudit_drain(database_url: str, url: str, count: int, workers: int) -> float:
+    """`plaudit worker` processes draining a stored backlog of `count` messages."""
     settings = Settings(
         database_url=database_url,  # type: ignore[arg-type]
         outbound_allow_http=True,
@@ -146,43 +146,63 @@ async def plaudit_drain(database_url: str, url: str, count: int) -> float:
                     for i in range(start, min(count, start + 500))
                 ]
                 await container.event_log.append_many(conn, env, drafts)
-        async with container.db.transaction() as conn:
-            await conn.execute(
-                update(endpoints).where(endpoints.c.id == endpoint.id).values(enabled=True)
-            )
-        runner = BackgroundRunner([build_dispatcher(container)])
-        started = time.perf_counter()
-        runner.start()
-        container.wakeup.set()
-        while True:
-            async with container.db.read() as conn:
-                pending = (
-                    await conn.execute(
-                        select(func.count()).where(
-                            messages.c.endpoint_id == endpoint.id, messages.c.status != "succeeded"
+        # The workers start while the endpoint is disabled (nothing to claim), so process
+        # start-up is not timed; enabling it starts the clock.
+        processes = [
+            subprocess.Popen([plaudit_command(), "worker"], env=plaudit_env(database_url))
+            for _ in range(workers)
+        ]
+        try:
+            await asyncio.sleep(3)
+            started = time.perf_counter()
+            async with container.db.transaction() as conn:
+                await conn.execute(
+                    update(endpoints).where(endpoints.c.id == endpoint.id).values(enabled=True)
+                )
+            while True:
+                async with container.db.read() as conn:
+                    pending = (
+                        await conn.execute(
+                            select(func.count()).where(
+                                messages.c.endpoint_id == endpoint.id,
+                                messages.c.status != "succeeded",
+                            )
                         )
-                    )
-                ).scalar_one()
-            if pending == 0:
-                break
-            await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        await runner.stop(5)
+                    ).scalar_one()
+                if pending == 0:
+                    break
+                await asyncio.sleep(0.02)
+            elapsed = time.perf_counter() - started
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(30)
     return count / elapsed
+
+
+def plaudit_command() -> str:
+    return str(Path(sys.executable).parent / "plaudit")
+
+
+def plaudit_env(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PLAUDIT_DATABASE_URL": database_url,
+        "PLAUDIT_OUTBOUND_ALLOW_HTTP": "1",
+        "PLAUDIT_OUTBOUND_ALLOW_CIDRS": "127.0.0.0/8",
+        "PLAUDIT_LOG_LEVEL": "warning",
+        # A worker on SQLite has no notifications from other processes: it polls.
+        "PLAUDIT_DELIVERY_POLL_INTERVAL_S": "0.05",
+    }
 
 
 async def latency(
     database_url: str, receiver: ReceiverProcess, rate: int, seconds: float
 ) -> tuple[float, float, int]:
     """p50/p99 ms from POST /api/v1/events to arrival, `plaudit serve` in its own process."""
-    env = {
-        **os.environ,
-        "PLAUDIT_DATABASE_URL": database_url,
-        "PLAUDIT_OUTBOUND_ALLOW_HTTP": "1",
-        "PLAUDIT_OUTBOUND_ALLOW_CIDRS": "127.0.0.0/8",
-        "PLAUDIT_LOG_LEVEL": "warning",
-    }
-    plaudit = str(Path(sys.executable).parent / "plaudit")
+    env = {**plaudit_env(database_url), "PLAUDIT_DELIVERY_POLL_INTERVAL_S": "1"}
+    plaudit = plaudit_command()
     created = subprocess.run(
         [plaudit, "orgs", "create", f"bench-{rate}", "--json"],
         env=env,
@@ -257,6 +277,9 @@ async def main() -> None:
     parser.add_argument("--pg-url", default=None, help="also measure on this PostgreSQL database")
     parser.add_argument("--rates", default="200,1000")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`plaudit worker` processes in the drain runs"
+    )
     args = parser.parse_args()
     receiver = ReceiverProcess()
     rows: list[tuple[str, str, str]] = []
@@ -266,19 +289,21 @@ async def main() -> None:
             await receiver.ready(session)
         bare = await bare_sender(receiver.url, args.events)
         rows.append((f"drain {args.events}: bare aiohttp sender", f"{bare:,.0f} msg/s", "1.00x"))
-        sqlite = await plaudit_drain(f"sqlite:///{workdir / 'drain.db'}", receiver.url, args.events)
+        sqlite = await plaudit_drain(
+            f"sqlite:///{workdir / 'drain.db'}", receiver.url, args.events, args.workers
+        )
         rows.append(
             (
-                f"drain {args.events}: Plaudit, SQLite",
+                f"drain {args.events}: Plaudit, SQLite, {args.workers} worker(s)",
                 f"{sqlite:,.0f} msg/s",
                 f"{sqlite / bare:.2f}x (target >= 0.6x)",
             )
         )
         if args.pg_url:
-            pg = await plaudit_drain(args.pg_url, receiver.url, args.events)
+            pg = await plaudit_drain(args.pg_url, receiver.url, args.events, args.workers)
             rows.append(
                 (
-                    f"drain {args.events}: Plaudit, PostgreSQL",
+                    f"drain {args.events}: Plaudit, PostgreSQL, {args.workers} worker(s)",
                     f"{pg:,.0f} msg/s",
                     f"{pg / bare:.2f}x (target >= 0.4x)",
                 )
