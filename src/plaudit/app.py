@@ -22,6 +22,7 @@ from plaudit.api.routers import (
     events,
     health,
     messages,
+    surveys,
 )
 from plaudit.app_container import Container
 from plaudit.config import Settings
@@ -42,6 +43,9 @@ from plaudit.domain.clock import Clock, SystemClock
 from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
 from plaudit.engagement.settings import EngagementSettingsService
+from plaudit.engagement.survey_completion import SurveyDeadlineSweep
+from plaudit.engagement.survey_responses import SurveyResponseService
+from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -89,6 +93,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         recovery=RecoveryService(db, clock, wakeup, operational_names),
         delivery_queries=DeliveryQueries(db, clock),
         engagement_settings=EngagementSettingsService(db, clock),
+        surveys=SurveyService(db, clock, event_log),
+        survey_responses=SurveyResponseService(db, clock, event_log),
     )
 
 
@@ -140,6 +146,7 @@ def background_services(container: Container) -> list[BackgroundService]:
         dispatcher,
         JobRunner(container.db, container.clock, container.wakeup, dispatcher.worker),
         BacklogSampler(container.delivery_queries, container.metrics),
+        SurveyDeadlineSweep(container.db, container.clock, container.event_log),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))
@@ -200,6 +207,7 @@ def create_app(
         endpoints.router,
         messages.router,
         engagement_settings.router,
+        surveys.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

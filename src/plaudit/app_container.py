@@ -14,6 +14,8 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
 from plaudit.engagement.settings import EngagementSettingsService
+from plaudit.engagement.survey_responses import SurveyResponseService
+from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -40,3 +42,5 @@ class Container:
     delivery_queries: DeliveryQueries
     # Engagement domain
     engagement_settings: EngagementSettingsService
+    surveys: SurveyService
+    survey_responses: SurveyResponseService
