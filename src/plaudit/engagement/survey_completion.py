@@ -110,13 +110,19 @@ class SurveyDeadlineSweep:
         while True:
             # A read first: an idle sweep must not take SQLite's write lock.
             due = await self._db.read_with(lambda conn: _due(conn, instant))
+            closed_now = 0
             for environment_id, survey_id in due:
                 close = partial(
                     self._close_due, environment_id=environment_id, survey_id=survey_id, now=instant
                 )
-                if await self._db.write(close):
-                    completed += 1
-            if len(due) < SWEEP_BATCH:
+                try:
+                    if await self._db.write(close):
+                        closed_now += 1
+                except Exception:  # one survey that cannot complete must not hold up the rest
+                    log.exception("survey completion failed", extra={"survey_id": survey_id})
+            completed += closed_now
+            # A short batch was the last; a full one that closed nothing would repeat itself.
+            if len(due) < SWEEP_BATCH or closed_now == 0:
                 return completed
 
     def _close_due(

@@ -54,7 +54,6 @@ class SurveyResponse:
 class Submitted:
     response: SurveyResponse
     created: bool  # False when an earlier response's answers were replaced
-    survey_completed: bool  # this response was the last one the audience owed
 
 
 class SurveyResponseService:
@@ -95,15 +94,12 @@ class SurveyResponseService:
             }
             draft = EventDraft("survey.response_submitted", payload)
             self._event_log.store(conn, environment_id, self._event_log.prepare([draft]))
-            completed = (
-                created
-                and _unanswered_targets(conn, survey.id) == 0
-                and complete_survey(conn, self._event_log, survey, "all_responded", now)
-            )
+            if created and _unanswered_targets(conn, survey.id) == 0:
+                complete_survey(conn, self._event_log, survey, "all_responded", now)
             row = conn.execute(
                 select(survey_responses).where(survey_responses.c.id == response_id)
             ).one()
-            return Submitted(_response(row, survey.anonymous), created, completed)
+            return Submitted(_response(row, survey.anonymous), created)
 
         return await self._db.write(unit)
 

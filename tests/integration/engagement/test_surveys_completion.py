@@ -7,15 +7,21 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import Connection, delete, update
 
 from plaudit.app_container import Container
+from plaudit.domain.ids import new_id
 from plaudit.engagement.survey_completion import SurveyDeadlineSweep
+from plaudit.store.engagement_tables import employees as employees_table
+from plaudit.store.engagement_tables import surveys
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.engagement.survey_fixtures import (
     answers_for,
     create_survey,
     employees,
+    env_id,
     event_data,
     published_survey,
     respond,
@@ -230,3 +236,87 @@ async def test_parallel_close_and_last_response_complete_once(
         assert last.status_code == 409
         assert closed.status_code == 200
         assert (event["reason"], event["responded"]) == ("closed", 1)
+
+
+async def test_past_deadline_refuses_responses_until_the_sweep_completes_it(
+    client: httpx.AsyncClient, org: CreatedOrganization, container: Container
+) -> None:
+    people = await employees(container, org, 2)
+    closes_at = container.clock.now() + timedelta(days=1)
+    survey = await published_survey(client, org, people, closes_at=closes_at.isoformat())
+    passed = container.clock.now() - timedelta(seconds=1)
+
+    def move_deadline(conn: Connection) -> None:
+        conn.execute(update(surveys).where(surveys.c.id == survey["id"]).values(closes_at=passed))
+
+    await container.db.write(move_deadline)
+    late = await respond(client, org, survey, people[0].id, answers_for(survey, 4, 9, "Lyon"))
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "survey_closed"
+    assert (await _get(client, org, survey))["responded"] == 0
+    assert await event_data(client, org, "survey.response_submitted") == []
+
+
+async def test_deactivated_targets_do_not_hold_completion_back(
+    client: httpx.AsyncClient, org: CreatedOrganization, container: Container
+) -> None:
+    stays, leaves = await employees(container, org, 2)
+    survey = await published_survey(client, org, [stays, leaves])
+
+    def deactivate(conn: Connection) -> None:
+        conn.execute(
+            update(employees_table)
+            .where(employees_table.c.id == leaves.id)
+            .values(status="inactive")
+        )
+
+    await container.db.write(deactivate)
+    response = await respond(client, org, survey, stays.id, answers_for(survey, 4, 9, "Lyon"))
+    assert response.status_code == 201
+    (event,) = await event_data(client, org, "survey.completed")
+    assert (event["reason"], event["targeted"], event["responded"]) == ("all_responded", 2, 1)
+    assert event["response_rate"] == 0.5
+
+
+async def test_sweep_skips_a_survey_it_cannot_complete(
+    client: httpx.AsyncClient,
+    org: CreatedOrganization,
+    container: Container,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    people = await employees(container, org, 1)
+    closes_at = container.clock.now() + timedelta(days=2)
+    survey = await published_survey(client, org, people, closes_at=closes_at.isoformat())
+    broken_id = new_id("srv")
+    now = container.clock.now()
+
+    def broken(conn: Connection) -> None:
+        # Stored questions this version cannot read: completing it fails every time.
+        conn.execute(
+            surveys.insert().values(
+                id=broken_id,
+                environment_id=env_id(org),
+                title="Broken",
+                description="",
+                questions=[{"unreadable": True}],
+                anonymous=False,
+                allow_edits=False,
+                status="published",
+                audience_groups=[],
+                closes_at=closes_at - timedelta(hours=1),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    def remove(conn: Connection) -> None:
+        conn.execute(delete(surveys).where(surveys.c.id == broken_id))
+
+    await container.db.write(broken)
+    sweep = SurveyDeadlineSweep(container.db, container.clock, container.event_log)
+    try:
+        assert await sweep.sweep_once(now=closes_at) >= 1
+    finally:
+        await container.db.write(remove)
+    assert (await _get(client, org, survey))["status"] == "completed"
+    assert any(getattr(r, "survey_id", None) == broken_id for r in caplog.records)
