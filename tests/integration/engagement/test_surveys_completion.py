@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -196,46 +195,6 @@ async def test_deadline_sweep_completes_due_surveys_once(
 
     await sweep.sweep_once(now=closes_at + timedelta(hours=1))
     assert len(await event_data(client, org, "survey.completed")) == 1
-
-
-async def test_parallel_last_responses_complete_exactly_once(
-    client: httpx.AsyncClient, org: CreatedOrganization, container: Container
-) -> None:
-    people = await employees(container, org, 8)
-    survey = await published_survey(client, org, people)
-    responses = await asyncio.gather(
-        *(
-            respond(client, org, survey, person.id, answers_for(survey, 4, n % 11, "Lyon"))
-            for n, person in enumerate(people)
-        )
-    )
-    assert [r.status_code for r in responses] == [201] * len(people), [r.text for r in responses]
-    completed = await event_data(client, org, "survey.completed")
-    assert len(completed) == 1
-    assert (completed[0]["reason"], completed[0]["responded"]) == ("all_responded", 8)
-    assert len(await event_data(client, org, "survey.response_submitted")) == 8
-
-
-async def test_parallel_close_and_last_response_complete_once(
-    client: httpx.AsyncClient, org: CreatedOrganization, container: Container
-) -> None:
-    people = await employees(container, org, 2)
-    survey = await published_survey(client, org, people)
-    first = await respond(client, org, survey, people[0].id, answers_for(survey, 4, 9, "Lyon"))
-    assert first.status_code == 201
-    last, closed = await asyncio.gather(
-        respond(client, org, survey, people[1].id, answers_for(survey, 4, 9, "Lyon")),
-        client.post(f"/api/v1/surveys/{survey['id']}/close", headers=bearer(org)),
-    )
-    (event,) = await event_data(client, org, "survey.completed")
-    if last.status_code == 201:
-        # The response went first and completed the survey; the close found it done.
-        assert closed.status_code == 409
-        assert (event["reason"], event["responded"]) == ("all_responded", 2)
-    else:
-        assert last.status_code == 409
-        assert closed.status_code == 200
-        assert (event["reason"], event["responded"]) == ("closed", 1)
 
 
 async def test_past_deadline_refuses_responses_until_the_sweep_completes_it(
