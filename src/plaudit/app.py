@@ -26,6 +26,7 @@ from plaudit.api.routers import (
     messages,
     recognitions,
     shoutouts,
+    surveys,
 )
 from plaudit.app_container import Container
 from plaudit.config import Settings
@@ -50,6 +51,9 @@ from plaudit.engagement.giving_budget import GivingBudgetService
 from plaudit.engagement.recognitions import RecognitionService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.engagement.shoutouts import ShoutoutService
+from plaudit.engagement.survey_completion import SurveyDeadlineSweep
+from plaudit.engagement.survey_responses import SurveyResponseService
+from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -101,6 +105,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         recognitions=RecognitionService(db, clock, event_log),
         giving_budget=GivingBudgetService(db, clock),
         shoutouts=ShoutoutService(db, clock, event_log),
+        surveys=SurveyService(db, clock, event_log),
+        survey_responses=SurveyResponseService(db, clock, event_log),
     )
 
 
@@ -158,6 +164,7 @@ def background_services(container: Container) -> list[BackgroundService]:
         dispatcher,
         JobRunner(container.db, container.clock, container.wakeup, dispatcher.worker),
         BacklogSampler(container.delivery_queries, container.metrics),
+        SurveyDeadlineSweep(container.db, container.clock, container.event_log),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))
@@ -222,6 +229,7 @@ def create_app(
         recognitions.router,
         giving_budget.router,
         shoutouts.router,
+        surveys.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

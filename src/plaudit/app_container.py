@@ -18,6 +18,8 @@ from plaudit.engagement.giving_budget import GivingBudgetService
 from plaudit.engagement.recognitions import RecognitionService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.engagement.shoutouts import ShoutoutService
+from plaudit.engagement.survey_responses import SurveyResponseService
+from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.observability.metrics import Metrics
@@ -48,3 +50,5 @@ class Container:
     recognitions: RecognitionService
     giving_budget: GivingBudgetService
     shoutouts: ShoutoutService
+    surveys: SurveyService
+    survey_responses: SurveyResponseService

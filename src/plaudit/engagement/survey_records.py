@@ -1,0 +1,150 @@
+"""Surveys as stored: the record, its lookups and the status checks every action shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, Row, func, select
+
+from plaudit.domain.errors import Conflict, NotFound
+from plaudit.domain.survey_rules import Answer, Question
+from plaudit.store.engagement_tables import survey_responses, survey_targets, surveys
+
+DRAFT: Final = "draft"
+PUBLISHED: Final = "published"
+COMPLETED: Final = "completed"
+STATUSES: Final = (DRAFT, PUBLISHED, COMPLETED)
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    id: str
+    environment_id: str
+    title: str
+    description: str
+    questions: tuple[Question, ...]
+    anonymous: bool
+    allow_edits: bool
+    status: str
+    audience_groups: tuple[str, ...]
+    closes_at: datetime | None
+    published_at: datetime | None
+    completed_at: datetime | None
+    completion_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "questions": [question.to_json() for question in self.questions],
+            "anonymous": self.anonymous,
+            "allow_edits": self.allow_edits,
+            "status": self.status,
+            "audience_groups": list(self.audience_groups),
+            "closes_at": self.closes_at,
+            "published_at": self.published_at,
+            "completed_at": self.completed_at,
+            "completion_reason": self.completion_reason,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyView:
+    """A survey with its audience counts, as the API shows it."""
+
+    survey: Survey
+    targeted: int
+    responded: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.survey.to_json(), "targeted": self.targeted, "responded": self.responded}
+
+
+def survey_record(row: Row[Any]) -> Survey:
+    return Survey(
+        id=row.id,
+        environment_id=row.environment_id,
+        title=row.title,
+        description=row.description,
+        questions=tuple(Question.from_json(raw) for raw in row.questions),
+        anonymous=row.anonymous,
+        allow_edits=row.allow_edits,
+        status=row.status,
+        audience_groups=tuple(row.audience_groups),
+        closes_at=row.closes_at,
+        published_at=row.published_at,
+        completed_at=row.completed_at,
+        completion_reason=row.completion_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def load_survey(
+    conn: Connection, environment_id: str, survey_id: str, *, for_update: bool = False
+) -> Survey:
+    """The survey, or 404. `for_update` locks its row (PostgreSQL) so actions on one survey
+    take turns: the last two responses cannot both miss each other and leave it open."""
+    query = select(surveys).where(
+        surveys.c.environment_id == environment_id, surveys.c.id == survey_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"no survey {survey_id}", code="survey_not_found")
+    return survey_record(row)
+
+
+def require_status(survey: Survey, wanted: str, action: str) -> None:
+    """409 naming the survey's actual status when an action needs another one."""
+    if survey.status == wanted:
+        return
+    codes = {
+        DRAFT: "survey_not_published",
+        PUBLISHED: "survey_published",
+        COMPLETED: "survey_completed",
+    }
+    raise Conflict(
+        f"cannot {action}: survey {survey.id} is {survey.status}",
+        code=codes[survey.status],
+        details={"survey_id": survey.id, "status": survey.status},
+    )
+
+
+def targeted_count(conn: Connection, survey_id: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(survey_targets)
+            .where(survey_targets.c.survey_id == survey_id)
+        ).scalar_one()
+    )
+
+
+def responded_count(conn: Connection, survey_id: str) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(survey_responses)
+            .where(survey_responses.c.survey_id == survey_id)
+        ).scalar_one()
+    )
+
+
+def survey_view(conn: Connection, survey: Survey) -> SurveyView:
+    return SurveyView(survey, targeted_count(conn, survey.id), responded_count(conn, survey.id))
+
+
+def all_answers(conn: Connection, survey_id: str) -> list[tuple[Answer, ...]]:
+    rows = conn.execute(
+        select(survey_responses.c.answers).where(survey_responses.c.survey_id == survey_id)
+    ).scalars()
+    return [tuple(Answer.from_json(raw) for raw in answers) for answers in rows]
