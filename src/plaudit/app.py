@@ -41,6 +41,8 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock, SystemClock
 from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
+from plaudit.engagement.milestone_sweeper import MilestoneSweeper
+from plaudit.engagement.milestones import MilestoneService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
@@ -89,6 +91,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         recovery=RecoveryService(db, clock, wakeup, operational_names),
         delivery_queries=DeliveryQueries(db, clock),
         engagement_settings=EngagementSettingsService(db, clock),
+        milestones=MilestoneService(db, clock, event_log),
     )
 
 
@@ -140,6 +143,7 @@ def background_services(container: Container) -> list[BackgroundService]:
         dispatcher,
         JobRunner(container.db, container.clock, container.wakeup, dispatcher.worker),
         BacklogSampler(container.delivery_queries, container.metrics),
+        MilestoneSweeper(container.milestones, container.settings.milestones_interval_s),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))

@@ -13,6 +13,7 @@ from plaudit.delivery.recovery import RecoveryService
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
+from plaudit.engagement.milestones import MilestoneService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
@@ -40,3 +41,4 @@ class Container:
     delivery_queries: DeliveryQueries
     # Engagement domain
     engagement_settings: EngagementSettingsService
+    milestones: MilestoneService
