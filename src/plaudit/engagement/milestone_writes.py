@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from plaudit.domain.milestone_rules import DueMilestone, MilestoneKind
-from plaudit.engagement.directory import EmployeeRecord
+from plaudit.engagement.directory import ACTIVE, EmployeeRecord
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
 from plaudit.store.conflicts import insert_or_ignore
-from plaudit.store.engagement_tables import milestone_occurrences
+from plaudit.store.engagement_tables import employees, milestone_occurrences
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,18 @@ def raise_batch(
             ).where(milestone_occurrences.c.employee_id.in_(employee_ids))
         )
     }
+    # Deactivated since the scan read them: they get nothing.
+    active = set(
+        conn.execute(
+            select(employees.c.id).where(
+                employees.c.id.in_(employee_ids), employees.c.status == ACTIVE
+            )
+        ).scalars()
+    )
     fresh: dict[str, list[Candidate]] = {}
     for candidate in candidates:
+        if candidate.employee.id not in active:
+            continue
         if candidate.key in existing or not _claim(conn, candidate, now):
             outcome.already_raised += 1
             continue
