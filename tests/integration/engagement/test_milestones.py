@@ -10,10 +10,19 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
+from sqlalchemy import Connection
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
 from plaudit.domain.errors import ValidationFailed
+from plaudit.domain.milestone_rules import due_on
+from plaudit.engagement.milestone_writes import (
+    BatchOutcome,
+    Candidate,
+    milestone_draft,
+    raise_batch,
+)
+from plaudit.store.engagement_tables import employees
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.engagement.factories import make_employee
@@ -234,3 +243,32 @@ async def test_a_date_no_time_zone_has_reached_is_refused_and_nothing_is_written
     assert "2026-03-11" in refused.value.message
     assert await milestone_events(client, org) == []
     assert await occurrence_rows(container, env_id) == []
+
+
+async def test_an_employee_deactivated_after_the_scan_gets_nothing(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
+    env_id = org.environment_ids[Environment.PRODUCTION]
+    leaving = await make_employee(container, env_id, birth_date=date(1990, 3, 10))
+    staying = await make_employee(container, env_id, birth_date=date(1990, 3, 10))
+    due = due_on(
+        date(2026, 3, 10), hire_date=None, birth_date=date(1990, 3, 10), onboarding_offsets=()
+    )
+    candidates = [
+        Candidate(
+            employee, due[0], container.event_log.prepare([milestone_draft(employee, due[0])])[0]
+        )
+        for employee in sorted((leaving, staying), key=lambda e: e.id)
+    ]
+
+    def deactivate_then_raise(conn: Connection) -> BatchOutcome:
+        conn.execute(
+            employees.update().where(employees.c.id == leaving.id).values(status="inactive")
+        )
+        return raise_batch(conn, container.event_log, candidates, NOW)
+
+    outcome = await container.db.write(deactivate_then_raise)
+    assert outcome.raised == {"birthday": 1}
+    assert [e["data"]["employee"]["id"] for e in await milestone_events(client, org)] == [
+        staying.id
+    ]
