@@ -3,8 +3,8 @@
 Each employee's milestones fall on their own local calendar date. Two ways to run:
 
 * automatic (`local_date=None`): for each employee, every local date from the one in
-  progress when the last finished sweep started (at most a week back; yesterday on a
-  first run) up to their local today. Run hourly, this raises a milestone within an hour
+  progress when the last finished sweep started (yesterday at least, a week at most)
+  up to their local today. Run hourly, this raises a milestone within an hour
   of the employee's local midnight, whichever zone they live in, and catches up after
   downtime.
 * by hand (`local_date=D`): D is the local date for everyone, for backfills and reruns.
@@ -114,10 +114,11 @@ class MilestoneService:
         report = MilestoneReport(local_date=local_date)
         since = None
         if local_date is None:
-            since = await self._catch_up_since(now)
-            # Scoped sweeps (tests, one environment) cover less than everyone: not a sweep
-            # the next one may resume from.
+            since = now - timedelta(days=1)
+            # A scoped sweep covers less than everyone: it neither resumes from nor records
+            # a whole sweep.
             if environment_ids is None:
+                since = await self._catch_up_since(now)
                 await self._db.write(lambda conn: milestone_runs.record_start(conn, now))
         after = ""
         offsets: dict[str, tuple[int, ...]] = {}
@@ -149,10 +150,12 @@ class MilestoneService:
         return report
 
     async def _catch_up_since(self, now: datetime) -> datetime:
+        """Yesterday at least; back to the last finished sweep's start, at most a week."""
+        yesterday = now - timedelta(days=1)
         last = await self._db.read_with(milestone_runs.last_finished_start)
         if last is None:
-            return now - timedelta(days=1)
-        return max(min(last, now), now - MAX_CATCH_UP)
+            return yesterday
+        return min(max(last, now - MAX_CATCH_UP), yesterday)
 
     def _read_page(
         self,

@@ -167,3 +167,17 @@ async def wait_for_events(container: Container, count: int) -> None:
             return
         await asyncio.sleep(0.02)
     pytest.fail(f"fewer than {count} milestone events after 5 s")
+
+
+async def test_every_sweep_also_covers_the_previous_local_day(
+    own: Container, clock: ManualClock
+) -> None:
+    org = await own.tenancy.create_organization("Yesterday")
+    env_id = org.environment_ids[Environment.PRODUCTION]
+    await own.milestones.run_for()  # finished at 1 June 12:00
+    # Added to the directory late, on 1 June, with a birthday on 31 May.
+    late = await make_employee(own, env_id, birth_date=date(1990, 5, 31))
+    clock.advance(timedelta(hours=1))
+    report = await own.milestones.run_for()
+    assert report.raised == {"birthday": 1}
+    assert await milestone_data(own) == [("milestone.birthday", late.id, "2026-05-31")]
