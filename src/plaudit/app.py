@@ -48,6 +48,8 @@ from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
 from plaudit.engagement.badges import BadgeService
 from plaudit.engagement.giving_budget import GivingBudgetService
+from plaudit.engagement.milestone_sweeper import MilestoneSweeper
+from plaudit.engagement.milestones import MilestoneService
 from plaudit.engagement.recognitions import RecognitionService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.engagement.shoutouts import ShoutoutService
@@ -107,6 +109,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         shoutouts=ShoutoutService(db, clock, event_log),
         surveys=SurveyService(db, clock, event_log),
         survey_responses=SurveyResponseService(db, clock, event_log),
+        milestones=MilestoneService(db, clock, event_log),
     )
 
 
@@ -165,6 +168,7 @@ def background_services(container: Container) -> list[BackgroundService]:
         JobRunner(container.db, container.clock, container.wakeup, dispatcher.worker),
         BacklogSampler(container.delivery_queries, container.metrics),
         SurveyDeadlineSweep(container.db, container.clock, container.event_log),
+        MilestoneSweeper(container.milestones, container.settings.milestones_interval_s),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))

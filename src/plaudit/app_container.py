@@ -15,6 +15,7 @@ from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
 from plaudit.engagement.badges import BadgeService
 from plaudit.engagement.giving_budget import GivingBudgetService
+from plaudit.engagement.milestones import MilestoneService
 from plaudit.engagement.recognitions import RecognitionService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.engagement.shoutouts import ShoutoutService
@@ -52,3 +53,4 @@ class Container:
     shoutouts: ShoutoutService
     surveys: SurveyService
     survey_responses: SurveyResponseService
+    milestones: MilestoneService

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -255,3 +257,58 @@ def _key_json(info: ApiKeyInfo) -> dict[str, Any]:
         "created_at": info.created_at.isoformat(),
         "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
     }
+
+
+@main.group()
+def milestones() -> None:
+    """Work anniversaries, birthdays and onboarding milestones."""
+
+
+def _calendar_date(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime.date | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD")
+    year, month, day = (int(part) for part in value.split("-"))
+    try:
+        return datetime.date(year, month, day)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value} is not a calendar date: {exc}") from exc
+
+
+@milestones.command("run")
+@click.option(
+    "--date",
+    "local_date",
+    callback=_calendar_date,
+    metavar="YYYY-MM-DD",
+    help=(
+        "Raise what falls on this date in each employee's own calendar (backfills, reruns). "
+        "Without it: what is due today in each employee's time zone, as the worker does."
+    ),
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON")
+def milestones_run(local_date: datetime.date | None, as_json: bool) -> None:
+    """Raise the milestones due now; each is raised once however often this runs."""
+    from plaudit.domain.milestone_rules import latest_local_date
+
+    if local_date is not None and local_date > latest_local_date(
+        datetime.datetime.now(datetime.UTC)
+    ):
+        raise click.BadParameter(
+            f"{local_date.isoformat()} is in the future: no time zone has reached it yet",
+            param_hint="'--date'",
+        )
+    report = _with_container(lambda c: c.milestones.run_for(local_date))
+    payload = report.to_json()
+    if as_json:
+        click.echo(json.dumps(payload, indent=2))
+        return
+    raised = ", ".join(f"{kind} {count}" for kind, count in payload["raised"].items())
+    click.echo(f"raised: {raised}")
+    click.echo(f"already raised before: {payload['already_raised']}")
+    if payload["not_yet_local_date"]:
+        click.echo(f"not yet {local_date} in their time zone: {payload['not_yet_local_date']}")
+    click.echo(f"employees scanned: {payload['employees_scanned']}")

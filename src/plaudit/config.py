@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     endpoint_disable_after_h: float = Field(
         default=120.0, gt=0, description="Disable an endpoint failing continuously this long"
     )
+    milestones_interval_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often workers look for birthdays, work anniversaries and onboarding days",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -27,7 +27,7 @@ from tests.acceptance.conftest import (
     json_lines,
 )
 
-COMMANDS = ("serve", "worker", "migrate", "orgs", "keys")
+COMMANDS = ("serve", "worker", "migrate", "orgs", "keys", "milestones")
 ORG_ID = re.compile(r"^org_[0-9A-Za-z]+$")
 ENV_ID = re.compile(r"^env_[0-9A-Za-z]+$")
 KEY_ID = re.compile(r"^key_[0-9A-Za-z]+$")

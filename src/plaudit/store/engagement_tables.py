@@ -294,18 +294,20 @@ milestone_occurrences = Table(
     Column("occurrence", String(20), nullable=False),  # year, or day offset for onboarding
     Column("environment_id", String(40), ForeignKey("environments.id"), nullable=False),
     Column("occurred_on", Date, nullable=False),
-    Column("event_id", String(40), ForeignKey("events.id"), nullable=False),
+    # Null only inside the raising transaction: the row is claimed before its event exists.
+    Column("event_id", String(40), ForeignKey("events.id"), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("employee_id", "kind", "occurrence"),
 )
 
-# Daily runs of the milestone job, per date: lets any worker see whether today is done.
+# Automatic sweeps of the milestone job, per UTC date: the start of the latest finished one
+# tells the next sweep (on any worker) how far back to catch up after downtime.
 milestone_runs = Table(
     "milestone_runs",
     metadata,
     Column("run_date", Date, primary_key=True),
     Column("status", String(20), nullable=False),  # running | finished
-    Column("raised", Integer, nullable=False),
+    Column("raised", Integer, nullable=False),  # by the day's finished sweeps together
     Column("started_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime(), nullable=True),
 )

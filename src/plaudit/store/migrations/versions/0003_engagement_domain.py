@@ -217,7 +217,7 @@ def upgrade() -> None:
         sa.Column("occurrence", sa.String(length=20), nullable=False),
         sa.Column("environment_id", sa.String(length=40), nullable=False),
         sa.Column("occurred_on", sa.Date(), nullable=False),
-        sa.Column("event_id", sa.String(length=40), nullable=False),
+        sa.Column("event_id", sa.String(length=40), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["employee_id"],
