@@ -22,6 +22,9 @@ from plaudit.api.routers import (
     events,
     health,
     messages,
+    points,
+    redemptions,
+    rewards,
 )
 from plaudit.app_container import Container
 from plaudit.config import Settings
@@ -41,6 +44,9 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock, SystemClock
 from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
+from plaudit.engagement.points import PointsService
+from plaudit.engagement.redemptions import RedemptionService
+from plaudit.engagement.rewards import RewardService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
@@ -89,6 +95,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         recovery=RecoveryService(db, clock, wakeup, operational_names),
         delivery_queries=DeliveryQueries(db, clock),
         engagement_settings=EngagementSettingsService(db, clock),
+        points=PointsService(db, clock, event_log),
+        rewards=RewardService(db, clock),
+        redemptions=RedemptionService(db, clock, event_log),
     )
 
 
@@ -200,6 +209,9 @@ def create_app(
         endpoints.router,
         messages.router,
         engagement_settings.router,
+        points.router,
+        rewards.router,
+        redemptions.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

@@ -13,6 +13,9 @@ from plaudit.delivery.recovery import RecoveryService
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
+from plaudit.engagement.points import PointsService
+from plaudit.engagement.redemptions import RedemptionService
+from plaudit.engagement.rewards import RewardService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
@@ -40,3 +43,6 @@ class Container:
     delivery_queries: DeliveryQueries
     # Engagement domain
     engagement_settings: EngagementSettingsService
+    points: PointsService
+    rewards: RewardService
+    redemptions: RedemptionService
