@@ -5,19 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from plaudit.api.schemas import StrictModel
 from plaudit.domain.errors import ValidationFailed
 from plaudit.engagement.money import Money, parse_money
+from plaudit.engagement.text_rules import text_problem
+
+
+def _storable(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
 
 # Strict: a float or a numeric string for a count of points is a client bug, not a 5.
 StrictCount = Annotated[int, Field(strict=True)]
+Text = Annotated[str, AfterValidator(_storable)]
 
 
 class SourceRef(StrictModel):
     type: str = Field(pattern=r"^[a-z][a-z_]*$", max_length=40, examples=["crm_deal"])
-    id: str = Field(min_length=1, max_length=200)
+    id: Text = Field(min_length=1, max_length=200)
 
 
 class PointsIn(StrictModel):
@@ -28,11 +38,11 @@ class PointsIn(StrictModel):
         )
     )
     points: StrictCount
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None,
         description="`earn` only: recognition, payout, adjustment, milestone or other (default)",
     )
-    note: str | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=500)
     source: SourceRef | None = Field(
         default=None, description="What caused the entry in your system, e.g. a deal"
     )
@@ -73,8 +83,8 @@ class LedgerAuditOut(BaseModel):
 
 
 class MoneyIn(StrictModel):
-    amount: str = Field(max_length=64, description="Decimal string, 0 or more", examples=["25.00"])
-    currency: str = Field(max_length=16, description="ISO 4217, upper case", examples=["EUR"])
+    amount: Text = Field(max_length=64, description="Decimal string, 0 or more", examples=["25.00"])
+    currency: Text = Field(max_length=16, description="ISO 4217, upper case", examples=["EUR"])
 
     def checked(self, field: str = "value") -> Money:
         return parse_money(self.amount, self.currency, field=field)
@@ -86,8 +96,8 @@ class MoneyOut(BaseModel):
 
 
 class RewardIn(StrictModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Bookstore gift card"])
-    description: str = Field(default="", max_length=2000)
+    name: Text = Field(min_length=1, max_length=200, examples=["Bookstore gift card"])
+    description: Text = Field(default="", max_length=2000)
     point_cost: StrictCount = Field(ge=1, le=10_000_000)
     value: MoneyIn
     stock: StrictCount | None = Field(default=None, description="null: unlimited")
@@ -99,8 +109,8 @@ class RewardIn(StrictModel):
 
 
 class RewardPatch(StrictModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=2000)
     point_cost: StrictCount | None = Field(default=None, ge=1, le=10_000_000)
     value: MoneyIn | None = None
     stock: StrictCount | None = Field(default=None, description="The new count; null: unlimited")
@@ -143,8 +153,8 @@ class RewardOut(BaseModel):
 
 
 class RedemptionIn(StrictModel):
-    employee_id: str = Field(min_length=1, max_length=40)
-    reward_id: str = Field(min_length=1, max_length=40)
+    employee_id: Text = Field(min_length=1, max_length=40)
+    reward_id: Text = Field(min_length=1, max_length=40)
 
 
 class VoucherOut(BaseModel):

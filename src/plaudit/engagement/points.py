@@ -31,6 +31,7 @@ from plaudit.engagement.ledger import (
     points_earned,
     post_entry,
 )
+from plaudit.engagement.text_rules import can_name_anything
 from plaudit.events.log import EventLog
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, point_accounts, point_entries
@@ -229,6 +230,8 @@ def _path_employee(
     conn: Connection, environment_id: str, employee_id: str, *, require_active: bool
 ) -> EmployeeRecord:
     """The employee named in the URL: 404 when there is none, as for any path resource."""
+    if not can_name_anything(employee_id):
+        raise NotFound("no such employee", code="employee_not_found")
     row = conn.execute(
         select(employees).where(
             employees.c.environment_id == environment_id, employees.c.id == employee_id

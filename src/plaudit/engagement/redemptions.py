@@ -27,10 +27,12 @@ from plaudit.domain.ids import new_id
 from plaudit.engagement.directory import EmployeeRecord, load_employee
 from plaudit.engagement.ledger import PointEntry, post_entry
 from plaudit.engagement.rewards import Reward, find_reward, reward_record
+from plaudit.engagement.text_rules import can_name_anything
 from plaudit.engagement.vouchers import (
     Voucher,
     get_voucher,
     issue_voucher,
+    list_vouchers,
     voucher_expiry,
     voucher_of_redemptions,
 )
@@ -190,6 +192,8 @@ class RedemptionService:
 
     async def get(self, environment_id: str, redemption_id: str) -> Redemption:
         def unit(conn: Connection) -> Redemption:
+            if not can_name_anything(redemption_id):
+                raise NotFound("no such redemption", code="redemption_not_found")
             row = conn.execute(
                 select(redemptions).where(
                     redemptions.c.environment_id == environment_id,
@@ -213,6 +217,8 @@ class RedemptionService:
     ) -> Page[Redemption]:
         """Redemptions, newest first."""
         position = decode_cursor(cursor) if cursor else None
+        if not all(can_name_anything(f) for f in (employee_id or "", reward_id or "")):
+            return Page([], None)  # no row has such an id
         query = select(redemptions).where(redemptions.c.environment_id == environment_id)
         if employee_id is not None:
             query = query.where(redemptions.c.employee_id == employee_id)
@@ -231,6 +237,21 @@ class RedemptionService:
             return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
 
         return await self._db.read_with(unit)
+
+    async def vouchers(
+        self,
+        environment_id: str,
+        *,
+        employee_id: str | None,
+        code: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Voucher]:
+        return await self._db.read_with(
+            lambda conn: list_vouchers(
+                conn, environment_id, employee_id=employee_id, code=code, limit=limit, cursor=cursor
+            )
+        )
 
     async def voucher(self, environment_id: str, voucher_id: str) -> Voucher:
         return await self._db.read_with(lambda conn: get_voucher(conn, environment_id, voucher_id))

@@ -19,6 +19,7 @@ from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
 from plaudit.engagement.ledger import MAX_ENTRY_POINTS
 from plaudit.engagement.money import Money
+from plaudit.engagement.text_rules import can_name_anything
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import rewards
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
@@ -88,6 +89,8 @@ def reward_record(row: Row[Any]) -> Reward:
 
 
 def find_reward(conn: Connection, environment_id: str, reward_id: str) -> Reward | None:
+    if not can_name_anything(reward_id):
+        return None
     row = conn.execute(
         select(rewards).where(rewards.c.environment_id == environment_id, rewards.c.id == reward_id)
     ).first()
@@ -97,7 +100,7 @@ def find_reward(conn: Connection, environment_id: str, reward_id: str) -> Reward
 def _require(conn: Connection, environment_id: str, reward_id: str) -> Reward:
     found = find_reward(conn, environment_id, reward_id)
     if found is None:
-        raise NotFound(f"no reward {reward_id}", code="reward_not_found")
+        raise NotFound(f"no reward {reward_id!r}", code="reward_not_found")
     return found
 
 

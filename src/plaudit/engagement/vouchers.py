@@ -19,8 +19,10 @@ from sqlalchemy import Connection, Row, select
 from plaudit.domain.errors import NotFound
 from plaudit.domain.ids import new_id
 from plaudit.engagement.money import Money
+from plaudit.engagement.text_rules import can_name_anything
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import vouchers
+from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
 
 ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH: Final = 16
@@ -135,7 +137,35 @@ def voucher_of_redemptions(conn: Connection, redemption_ids: list[str]) -> dict[
     return {row.redemption_id: voucher_record(row) for row in rows}
 
 
+def list_vouchers(
+    conn: Connection,
+    environment_id: str,
+    *,
+    employee_id: str | None,
+    code: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Voucher]:
+    """Vouchers, newest first; `code` as a person typed it (see `normalize_code`)."""
+    position = decode_cursor(cursor) if cursor else None
+    if not all(can_name_anything(f) for f in (employee_id or "", code or "")):
+        return Page([], None)  # no row has such a value
+    query = select(vouchers).where(vouchers.c.environment_id == environment_id)
+    if employee_id is not None:
+        query = query.where(vouchers.c.employee_id == employee_id)
+    if code is not None:
+        query = query.where(vouchers.c.code == normalize_code(code))
+    if position is not None:
+        query = query.where(vouchers.c.id < position.after_id)
+    rows = conn.execute(query.order_by(vouchers.c.id.desc()).limit(limit + 1)).all()
+    items = [voucher_record(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+
+
 def get_voucher(conn: Connection, environment_id: str, voucher_id: str) -> Voucher:
+    if not can_name_anything(voucher_id):
+        raise NotFound("no such voucher", code="voucher_not_found")
     row = conn.execute(
         select(vouchers).where(
             vouchers.c.environment_id == environment_id, vouchers.c.id == voucher_id

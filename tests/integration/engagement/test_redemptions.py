@@ -348,3 +348,37 @@ async def test_a_clashing_voucher_code_is_drawn_again(
     with pytest.raises(RuntimeError, match="no unique voucher code"):
         await container.db.write(unit)
     assert await container.db.read_with(rows) == 2
+
+
+async def test_vouchers_are_listed_and_found_by_a_typed_code(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
+    hal = await make_employee(container, env_id(org))
+    ivy = await make_employee(container, env_id(org))
+    for person in (hal, ivy):
+        await grant(client, org, person.id, 100)
+    card = await create_reward(client, org, point_cost=10)
+    made = [(await redeem(client, org, p.id, card["id"])).json() for p in (hal, ivy, hal)]
+    ids = [r["voucher"]["id"] for r in made]
+
+    everything = await client.get("/api/v1/vouchers", headers=bearer(org))
+    assert [v["id"] for v in everything.json()["data"]] == ids[::-1]
+    of_hal = await client.get(
+        "/api/v1/vouchers", headers=bearer(org), params={"employee_id": hal.id, "limit": 1}
+    )
+    assert [v["id"] for v in of_hal.json()["data"]] == [ids[2]]
+    rest = await client.get(
+        "/api/v1/vouchers",
+        headers=bearer(org),
+        params={"employee_id": hal.id, "cursor": of_hal.json()["next_cursor"]},
+    )
+    assert [v["id"] for v in rest.json()["data"]] == [ids[0]]
+
+    code = made[1]["voucher"]["code"]
+    typed = code.lower().replace("-", " ").replace("1", "l").replace("0", "o")
+    found = await client.get("/api/v1/vouchers", headers=bearer(org), params={"code": typed})
+    assert [v["id"] for v in found.json()["data"]] == [ids[1]]
+    elsewhere = await client.get(
+        "/api/v1/vouchers", headers=bearer(org, Environment.STAGING), params={"code": code}
+    )
+    assert elsewhere.json()["data"] == []

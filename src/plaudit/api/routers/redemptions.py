@@ -89,6 +89,36 @@ async def get_redemption(
 
 
 @router.get(
+    "/vouchers",
+    tags=["vouchers"],
+    summary="List vouchers, newest first; `code` finds one as a person typed it",
+    responses=error_responses(400, 422),
+)
+async def list_vouchers(
+    principal: AdminPrincipal,
+    container: AppContainer,
+    employee_id: Annotated[str | None, Query(max_length=40)] = None,
+    code: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Any case, spaces or dashes; I and L read as 1, O as 0",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> ListResponse[VoucherOut]:
+    page = await container.redemptions.vouchers(
+        principal.environment_id, employee_id=employee_id, code=code, limit=limit, cursor=cursor
+    )
+    return ListResponse[VoucherOut](
+        data=[VoucherOut(**v.to_json()) for v in page.items],
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
     "/vouchers/{voucher_id}",
     tags=["vouchers"],
     summary="One voucher",
