@@ -15,80 +15,44 @@ first redemption, and a concurrent twin loses on the unique key and is rolled ba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, update
 
 from plaudit.domain.clock import Clock
-from plaudit.domain.errors import Conflict, InvalidRequest, NotFound, ValidationFailed
+from plaudit.domain.errors import Conflict, InvalidRequest, ValidationFailed
 from plaudit.domain.ids import new_id
 from plaudit.engagement.directory import EmployeeRecord, load_employee
 from plaudit.engagement.ledger import PointEntry, post_entry
+from plaudit.engagement.redemption_records import (
+    Redemption,
+    get_redemption,
+    list_redemptions,
+    redemption_by_key,
+)
 from plaudit.engagement.rewards import Reward, find_reward, reward_record
-from plaudit.engagement.text_rules import can_name_anything
 from plaudit.engagement.vouchers import (
     Voucher,
     get_voucher,
     issue_voucher,
     list_vouchers,
     voucher_expiry,
-    voucher_of_redemptions,
 )
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import redemptions, rewards
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page
 
 # Printable ASCII without spaces: what UUIDs and the usual client-made keys are.
 _KEY: Final = re.compile(r"[\x21-\x7e]{1,255}")
 
 
-@dataclass(frozen=True, slots=True)
-class Redemption:
-    id: str
-    environment_id: str
-    employee_id: str
-    reward_id: str
-    points_spent: int
-    point_entry_id: str
-    idempotency_key: str | None
-    created_at: datetime
-    voucher: Voucher | None
-    replayed: bool = False  # True when an Idempotency-Key found an earlier redemption
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "employee_id": self.employee_id,
-            "reward_id": self.reward_id,
-            "points_spent": self.points_spent,
-            "point_entry_id": self.point_entry_id,
-            "voucher": self.voucher.to_json() if self.voucher else None,
-            "idempotency_key": self.idempotency_key,
-            "created_at": self.created_at,
-        }
-
-
 class _KeyTaken(Exception):
     """A concurrent request with the same Idempotency-Key committed first."""
-
-
-def _redemption(row: Row[Any], voucher: Voucher | None) -> Redemption:
-    return Redemption(
-        id=row.id,
-        environment_id=row.environment_id,
-        employee_id=row.employee_id,
-        reward_id=row.reward_id,
-        points_spent=row.points_spent,
-        point_entry_id=row.point_entry_id,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-        voucher=voucher,
-    )
 
 
 class RedemptionService:
@@ -114,7 +78,7 @@ class RedemptionService:
 
         def unit(conn: Connection) -> Redemption:
             if idempotency_key is not None:
-                earlier = _by_key(conn, environment_id, idempotency_key)
+                earlier = redemption_by_key(conn, environment_id, idempotency_key)
                 if earlier is not None:
                     return _replay(earlier, employee_id, reward_id)
             employee = load_employee(conn, environment_id, employee_id)
@@ -126,7 +90,7 @@ class RedemptionService:
         except _KeyTaken:
             assert idempotency_key is not None
             earlier = await self._db.read_with(
-                lambda conn: _by_key(conn, environment_id, idempotency_key)
+                lambda conn: redemption_by_key(conn, environment_id, idempotency_key)
             )
             assert earlier is not None
             return _replay(earlier, employee_id, reward_id)
@@ -191,20 +155,9 @@ class RedemptionService:
         )
 
     async def get(self, environment_id: str, redemption_id: str) -> Redemption:
-        def unit(conn: Connection) -> Redemption:
-            if not can_name_anything(redemption_id):
-                raise NotFound("no such redemption", code="redemption_not_found")
-            row = conn.execute(
-                select(redemptions).where(
-                    redemptions.c.environment_id == environment_id,
-                    redemptions.c.id == redemption_id,
-                )
-            ).first()
-            if row is None:
-                raise NotFound(f"no redemption {redemption_id}", code="redemption_not_found")
-            return _redemption(row, voucher_of_redemptions(conn, [row.id]).get(row.id))
-
-        return await self._db.read_with(unit)
+        return await self._db.read_with(
+            lambda conn: get_redemption(conn, environment_id, redemption_id)
+        )
 
     async def list(
         self,
@@ -216,27 +169,16 @@ class RedemptionService:
         cursor: str | None,
     ) -> Page[Redemption]:
         """Redemptions, newest first."""
-        position = decode_cursor(cursor) if cursor else None
-        if not all(can_name_anything(f) for f in (employee_id or "", reward_id or "")):
-            return Page([], None)  # no row has such an id
-        query = select(redemptions).where(redemptions.c.environment_id == environment_id)
-        if employee_id is not None:
-            query = query.where(redemptions.c.employee_id == employee_id)
-        if reward_id is not None:
-            query = query.where(redemptions.c.reward_id == reward_id)
-        if position is not None:
-            query = query.where(redemptions.c.id < position.after_id)
-        query = query.order_by(redemptions.c.id.desc()).limit(limit + 1)
-
-        def unit(conn: Connection) -> Page[Redemption]:
-            rows = conn.execute(query).all()
-            shown = rows[:limit]
-            issued = voucher_of_redemptions(conn, [row.id for row in shown])
-            items = [_redemption(row, issued.get(row.id)) for row in shown]
-            more = len(rows) > limit
-            return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
-
-        return await self._db.read_with(unit)
+        return await self._db.read_with(
+            lambda conn: list_redemptions(
+                conn,
+                environment_id,
+                employee_id=employee_id,
+                reward_id=reward_id,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
 
     async def vouchers(
         self,
@@ -294,18 +236,6 @@ def _take_one(conn: Connection, environment_id: str, reward_id: str) -> Reward:
         code="out_of_stock",
         details={"reward_id": reward_id, "stock": now_found.stock},
     )
-
-
-def _by_key(conn: Connection, environment_id: str, key: str) -> Redemption | None:
-    row = conn.execute(
-        select(redemptions).where(
-            redemptions.c.environment_id == environment_id,
-            redemptions.c.idempotency_key == key,
-        )
-    ).first()
-    if row is None:
-        return None
-    return _redemption(row, voucher_of_redemptions(conn, [row.id]).get(row.id))
 
 
 def _replay(earlier: Redemption, employee_id: str, reward_id: str) -> Redemption:
