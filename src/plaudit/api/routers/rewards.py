@@ -18,7 +18,12 @@ router = APIRouter(prefix="/api/v1/rewards", tags=["rewards"], responses=error_r
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)
 
 
-@router.post("", status_code=201, summary="Add a reward to the catalog", responses=_WRITE_ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    summary="Add a reward to the catalog",
+    responses=error_responses(400, 413, 415, 422),
+)
 async def create_reward(
     body: RewardIn, principal: AdminPrincipal, container: AppContainer
 ) -> RewardOut:
