@@ -24,7 +24,10 @@ from plaudit.api.routers import (
     giving_budget,
     health,
     messages,
+    points,
     recognitions,
+    redemptions,
+    rewards,
     shoutouts,
     surveys,
 )
@@ -50,7 +53,10 @@ from plaudit.engagement.badges import BadgeService
 from plaudit.engagement.giving_budget import GivingBudgetService
 from plaudit.engagement.milestone_sweeper import MilestoneSweeper
 from plaudit.engagement.milestones import MilestoneService
+from plaudit.engagement.points import PointsService
 from plaudit.engagement.recognitions import RecognitionService
+from plaudit.engagement.redemptions import RedemptionService
+from plaudit.engagement.rewards import RewardService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.engagement.shoutouts import ShoutoutService
 from plaudit.engagement.survey_completion import SurveyDeadlineSweep
@@ -110,6 +116,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         surveys=SurveyService(db, clock, event_log),
         survey_responses=SurveyResponseService(db, clock, event_log),
         milestones=MilestoneService(db, clock, event_log),
+        points=PointsService(db, clock, event_log),
+        rewards=RewardService(db, clock),
+        redemptions=RedemptionService(db, clock, event_log),
     )
 
 
@@ -234,6 +243,9 @@ def create_app(
         giving_budget.router,
         shoutouts.router,
         surveys.router,
+        points.router,
+        rewards.router,
+        redemptions.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

@@ -16,7 +16,10 @@ from plaudit.domain.event_catalog import EventCatalog
 from plaudit.engagement.badges import BadgeService
 from plaudit.engagement.giving_budget import GivingBudgetService
 from plaudit.engagement.milestones import MilestoneService
+from plaudit.engagement.points import PointsService
 from plaudit.engagement.recognitions import RecognitionService
+from plaudit.engagement.redemptions import RedemptionService
+from plaudit.engagement.rewards import RewardService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.engagement.shoutouts import ShoutoutService
 from plaudit.engagement.survey_responses import SurveyResponseService
@@ -54,3 +57,6 @@ class Container:
     surveys: SurveyService
     survey_responses: SurveyResponseService
     milestones: MilestoneService
+    points: PointsService
+    rewards: RewardService
+    redemptions: RedemptionService

@@ -217,7 +217,10 @@ redemptions = Table(
     Column("reward_id", String(40), ForeignKey("rewards.id"), nullable=False),
     Column("points_spent", Integer, nullable=False),
     Column("point_entry_id", String(40), ForeignKey("point_entries.id"), nullable=False),
+    # The client's Idempotency-Key: a retried request finds its redemption instead of a second.
+    Column("idempotency_key", String(255), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("environment_id", "idempotency_key", name="uq_redemptions_idempotency_key"),
     Index("ix_redemptions_environment", "environment_id", "id"),
     Index("ix_redemptions_employee", "employee_id", "id"),
 )

@@ -391,6 +391,7 @@ def upgrade() -> None:
         sa.Column("reward_id", sa.String(length=40), nullable=False),
         sa.Column("points_spent", sa.Integer(), nullable=False),
         sa.Column("point_entry_id", sa.String(length=40), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=255), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["employee_id"], ["employees.id"], name=op.f("fk_redemptions_employee_id_employees")
@@ -409,6 +410,9 @@ def upgrade() -> None:
             ["reward_id"], ["rewards.id"], name=op.f("fk_redemptions_reward_id_rewards")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_redemptions")),
+        sa.UniqueConstraint(
+            "environment_id", "idempotency_key", name="uq_redemptions_idempotency_key"
+        ),
     )
     with op.batch_alter_table("redemptions", schema=None) as batch_op:
         batch_op.create_index("ix_redemptions_employee", ["employee_id", "id"], unique=False)
