@@ -16,10 +16,12 @@ from plaudit.api.errors import install_error_handlers
 from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from plaudit.api.openapi import install_openapi
 from plaudit.api.routers import (
+    employees,
     endpoints,
     engagement_settings,
     event_types,
     events,
+    groups,
     health,
     messages,
 )
@@ -41,6 +43,9 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock, SystemClock
 from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
+from plaudit.engagement.employee_import import EmployeeImporter
+from plaudit.engagement.employees import EmployeeService
+from plaudit.engagement.groups import GroupService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
@@ -89,6 +94,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         recovery=RecoveryService(db, clock, wakeup, operational_names),
         delivery_queries=DeliveryQueries(db, clock),
         engagement_settings=EngagementSettingsService(db, clock),
+        employees=EmployeeService(db, clock, event_log),
+        employee_import=EmployeeImporter(db, clock, event_log),
+        groups=GroupService(db, clock),
     )
 
 
@@ -200,6 +208,8 @@ def create_app(
         endpoints.router,
         messages.router,
         engagement_settings.router,
+        employees.router,
+        groups.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

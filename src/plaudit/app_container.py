@@ -13,6 +13,9 @@ from plaudit.delivery.recovery import RecoveryService
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
+from plaudit.engagement.employee_import import EmployeeImporter
+from plaudit.engagement.employees import EmployeeService
+from plaudit.engagement.groups import GroupService
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
@@ -40,3 +43,6 @@ class Container:
     delivery_queries: DeliveryQueries
     # Engagement domain
     engagement_settings: EngagementSettingsService
+    employees: EmployeeService
+    employee_import: EmployeeImporter
+    groups: GroupService
