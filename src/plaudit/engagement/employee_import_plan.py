@@ -1,6 +1,8 @@
 """Deciding, row by row, what an import would do: create, update, leave unchanged or reject.
 
-Reads only; `employee_import` applies the plan. The rules, in order:
+Reads only; `employee_import` applies the plan. A field the row leaves out is not changed;
+an empty `time_zone` or `status` is left out too (a new employee gets the default). The
+rules, in order:
 1. each row's fields are checked alone (the same rules as the API);
 2. a row is matched on its `match_on` field, or on the other key when it lacks that one;
    a row with neither is rejected;
@@ -30,6 +32,7 @@ from plaudit.store.engagement_tables import employees
 MatchOn = Literal["external_id", "email"]
 Outcome = Literal["created", "updated", "unchanged", "rejected"]
 _CHUNK: Final = 500  # ids per IN (...): well under every driver's parameter limit
+_DEFAULTED: Final = ("time_zone", "status")
 
 
 @dataclass(slots=True)
@@ -103,6 +106,9 @@ def _checked(raw: RawRow, today: date) -> PlannedRow:
             row.reject("manager", "manager must be a string or null", "invalid_type")
         else:
             row.manager_ref = (ref.strip() or None) if ref is not None else None
+    for name in _DEFAULTED:
+        if name in given and (given[name] is None or given[name] == ""):
+            del given[name]  # empty: the default for a new employee, unchanged otherwise
     row.values, problems = check_fields(given, today=today, creating=False)
     row.problems.extend(problems)
     return row
@@ -239,22 +245,20 @@ def _reject_loops(conn: Connection, environment_id: str, rows: Sequence[PlannedR
             )
         )
     }
-    for row in setting:
-        assert row.employee_id is not None
-        managers[row.employee_id] = row.values.get("manager_id")
+    # Rows apply in file order: the row whose manager would close a loop is the one rejected.
     for row in setting:
         assert row.employee_id is not None
         manager = row.values.get("manager_id")
-        if manager is None:
-            continue
-        chain = manager_chain(row.employee_id, manager, managers.get)
-        if chain is not None:
-            row.reject(
-                "manager",
-                "manager would make a reporting loop: " + " -> ".join(chain),
-                "manager_cycle",
-            )
-            managers[row.employee_id] = row.existing.manager_id if row.existing else None
+        if manager is not None:
+            chain = manager_chain(row.employee_id, manager, managers.get)
+            if chain is not None:
+                row.reject(
+                    "manager",
+                    "manager would make a reporting loop: " + " -> ".join(chain),
+                    "manager_cycle",
+                )
+                continue
+        managers[row.employee_id] = manager
     _propagate(rows)
 
 
