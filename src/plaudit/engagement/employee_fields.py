@@ -43,7 +43,7 @@ _MAX_LENGTH: Final = {
 }
 # Deliberately plain: one @, no spaces, a dot in the domain. Deliverability is not ours to judge.
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE: Final = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,18 @@ def check_fields(
     return values, problems
 
 
+def text_problem(value: str) -> str | None:
+    """Why the text cannot be stored or looked up (both databases refuse these), or None."""
+    if "\x00" in value:
+        return "must not contain NUL (\\u0000) characters"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "must be valid Unicode (no lone surrogates)"
+    return None
+
+
 def raise_first(problems: Sequence[FieldProblem]) -> None:
     """The API's answer to bad fields: 422 with the first problem named, all in details."""
     if problems:
@@ -96,6 +108,9 @@ def _check_one(name: str, value: Any, today: date) -> Any:
         return FieldProblem(name, f"unknown field {name!r}", "unknown_field")
     if value is not None and not isinstance(value, str):
         return FieldProblem(name, f"{name} must be a string or null", "invalid_type")
+    unstorable = text_problem(value or "")
+    if unstorable is not None:
+        return FieldProblem(name, f"{name} {unstorable}", "invalid_characters")
     text = value.strip() if isinstance(value, str) else None
     if not text:
         if name in _NOT_NULL:
@@ -113,10 +128,12 @@ def _check_one(name: str, value: Any, today: date) -> Any:
         return _check_date(name, text, today)
     if name == "time_zone":
         return _check_time_zone(text)
-    if name == "status" and text not in STATUSES:
-        return FieldProblem(
-            name, f"status is 'active' or 'inactive', not {text!r}", "invalid_status"
-        )
+    if name == "status":
+        if text.lower() not in STATUSES:
+            return FieldProblem(
+                name, f"status is 'active' or 'inactive', not {text!r}", "invalid_status"
+            )
+        return text.lower()
     return text
 
 

@@ -6,9 +6,10 @@ rules, in order:
 1. each row's fields are checked alone (the same rules as the API);
 2. a row is matched on its `match_on` field, or on the other key when it lacks that one;
    a row with neither is rejected;
-3. an external_id or email already given by an earlier row rejects the later row, naming
-   the earlier one; one held by another existing employee rejects the row (the file is
-   checked against the database as it was before the import);
+3. an external_id or email already given by an earlier row, or an employee already matched
+   by an earlier row, rejects the later row, naming the earlier one; an external_id or email
+   held by another existing employee rejects the row (the file is checked against the
+   database as it was before the import);
 4. `manager` names an employee by id, external_id or email: rows of the same file first
    (in any order), then existing employees; a manager whose row is rejected rejects the
    rows reporting to it, and a manager that would close a reporting loop rejects the row.
@@ -25,7 +26,12 @@ from sqlalchemy import Connection, or_, select
 
 from plaudit.engagement.directory import EmployeeRecord, employee_record
 from plaudit.engagement.employee_checks import UNIQUE_FIELDS, manager_chain
-from plaudit.engagement.employee_fields import DEFAULT_TIME_ZONE, FieldProblem, check_fields
+from plaudit.engagement.employee_fields import (
+    DEFAULT_TIME_ZONE,
+    FieldProblem,
+    check_fields,
+    text_problem,
+)
 from plaudit.engagement.employee_import_rows import RawRow
 from plaudit.store.engagement_tables import employees
 
@@ -76,9 +82,19 @@ def plan_import(
     _reject_repeats(rows)
     known = _Known(conn, environment_id, rows)
     ids = iter(new_ids)
+    matched: dict[str, int] = {}
     for row in rows:
         if not row.rejected:
             _match(row, known, match_on, ids)
+        if row.existing is not None and not row.rejected:
+            # One key in one row, the other key in another: the same employee twice.
+            earlier = matched.setdefault(row.existing.id, row.number)
+            if earlier != row.number:
+                row.reject(
+                    match_on,
+                    f"matches employee {row.existing.id}, already matched by row {earlier}",
+                    "duplicate_in_file",
+                )
     _resolve_managers(rows, known)
     _reject_loops(conn, environment_id, rows)
     for row in rows:
@@ -104,6 +120,8 @@ def _checked(raw: RawRow, today: date) -> PlannedRow:
         row.sets_manager = True
         if ref is not None and not isinstance(ref, str):
             row.reject("manager", "manager must be a string or null", "invalid_type")
+        elif ref is not None and (bad := text_problem(ref)) is not None:
+            row.reject("manager", f"manager {bad}", "invalid_characters")
         else:
             row.manager_ref = (ref.strip() or None) if ref is not None else None
     for name in _DEFAULTED:

@@ -36,7 +36,7 @@ def rows_from_csv(body: bytes) -> list[RawRow]:
         raise InvalidRequest(
             f"the CSV is not UTF-8 (byte {exc.start})", code="invalid_csv"
         ) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next((line for line in reader if line), None)
         if header is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, Select, func, or_, select
 
 from plaudit.domain.errors import NotFound
 from plaudit.engagement.directory import EmployeeRecord, employee_record
+from plaudit.engagement.employee_fields import text_problem
 from plaudit.store.engagement_tables import employees, group_members
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
 
@@ -69,11 +70,15 @@ def employee_view(row: Row[Any]) -> Employee:
 
 
 def fetch_employee(conn: Connection, environment_id: str, employee_id: str) -> Employee:
-    row = conn.execute(
-        select(employees).where(
-            employees.c.environment_id == environment_id, employees.c.id == employee_id
-        )
-    ).first()
+    row = (
+        None
+        if text_problem(employee_id)  # no id has such characters; never send them to the db
+        else conn.execute(
+            select(employees).where(
+                employees.c.environment_id == environment_id, employees.c.id == employee_id
+            )
+        ).first()
+    )
     if row is None:
         raise NotFound(
             f"no employee {employee_id} in this environment",
@@ -92,6 +97,8 @@ def list_employees(
     cursor: str | None,
 ) -> Page[Employee]:
     """A page in id (creation) order; the cursor carries the last id seen."""
+    if any(text_problem(value) for value in astuple(where) if value is not None):
+        return Page(items=[], next_cursor=None)  # no employee holds such a value
     query = _filtered(select(employees).where(employees.c.environment_id == environment_id), where)
     if cursor:
         query = query.where(employees.c.id > decode_cursor(cursor).after_id)

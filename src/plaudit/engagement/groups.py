@@ -18,6 +18,7 @@ from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
 from plaudit.engagement.directory import ACTIVE, load_employees
+from plaudit.engagement.employee_fields import text_problem
 from plaudit.engagement.employee_views import Employee, EmployeeFilter, list_employees
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
@@ -32,10 +33,11 @@ def require_groups(
     wanted = list(dict.fromkeys(group_ids))
     if not wanted:
         return wanted
+    askable = [group_id for group_id in wanted if text_problem(group_id) is None]
     found = set(
         conn.execute(
             select(groups.c.id).where(
-                groups.c.environment_id == environment_id, groups.c.id.in_(wanted)
+                groups.c.environment_id == environment_id, groups.c.id.in_(askable)
             )
         ).scalars()
     )
@@ -179,6 +181,7 @@ class GroupService:
 
         def unit(conn: Connection) -> MembersAdded:
             _fetch(conn, environment_id, group_id)
+            _refuse_unaskable(employee_ids)
             wanted = list(load_employees(conn, environment_id, employee_ids, field="employee_ids"))
             present = set(
                 conn.execute(
@@ -208,12 +211,16 @@ class GroupService:
 
         def unit(conn: Connection) -> None:
             _fetch(conn, environment_id, group_id)
-            removed = conn.execute(
-                group_members.delete().where(
-                    group_members.c.group_id == group_id,
-                    group_members.c.employee_id == employee_id,
-                )
-            ).rowcount
+            removed = (
+                0
+                if text_problem(employee_id)
+                else conn.execute(
+                    group_members.delete().where(
+                        group_members.c.group_id == group_id,
+                        group_members.c.employee_id == employee_id,
+                    )
+                ).rowcount
+            )
             if not removed:
                 raise NotFound(
                     f"employee {employee_id} is not a member of group {group_id}",
@@ -237,9 +244,13 @@ class GroupService:
 
 
 def _fetch(conn: Connection, environment_id: str, group_id: str) -> Group:
-    row = conn.execute(
-        select(groups).where(groups.c.environment_id == environment_id, groups.c.id == group_id)
-    ).first()
+    row = (
+        None
+        if text_problem(group_id)  # no id has such characters; never send them to the db
+        else conn.execute(
+            select(groups).where(groups.c.environment_id == environment_id, groups.c.id == group_id)
+        ).first()
+    )
     if row is None:
         raise NotFound(
             f"no group {group_id} in this environment",
@@ -255,6 +266,16 @@ def _fetch(conn: Connection, environment_id: str, group_id: str) -> Group:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def _refuse_unaskable(employee_ids: Sequence[str]) -> None:
+    bad = [e for e in employee_ids if text_problem(e)]
+    if bad:
+        raise ValidationFailed(
+            "employee_ids: no employee has an id with NUL characters or lone surrogates",
+            code="unknown_employee",
+            details={"field": "employee_ids", "employee_ids": [repr(e) for e in bad]},
+        )
 
 
 def _member_count(conn: Connection, group_id: str) -> int:

@@ -94,18 +94,25 @@ async def test_json_import_updates_only_given_fields_and_reports_them(
     ada = await create_employee(
         client, org, external_id="E-1", email="ada@example.com", department="Eng", location="UK"
     )
+    bob = await create_employee(client, org, name="Bob", email="bob@example.com", location="UK")
     response = await import_json(
         client,
         org,
         [
             {"external_id": "E-1", "department": "Research"},
-            {"email": "ADA@example.com", "location": "UK"},
+            {"email": "BOB@example.com", "location": "UK"},
             {"external_id": "E-9", "name": "New Person", "status": "inactive"},
+            {"email": "ada@example.com", "location": "FR"},
         ],
     )
     assert response.status_code == 200, response.text
     report = response.json()
-    assert statuses(report) == ["updated", "unchanged", "created"]
+    assert statuses(report) == ["updated", "unchanged", "created", "rejected"]
+    # Row 4 finds Ada by email after row 1 found her by external id: one row per employee.
+    [twice] = report["rows"][3]["errors"]
+    assert twice["code"] == "duplicate_in_file"
+    assert ada["id"] in twice["message"]
+    assert "row 1" in twice["message"]
     assert report["rows"][0] == {
         "row": 1,
         "status": "updated",
@@ -113,13 +120,13 @@ async def test_json_import_updates_only_given_fields_and_reports_them(
         "changed_fields": ["department"],
         "errors": [],
     }
-    assert report["rows"][1]["employee_id"] == ada["id"]
+    assert report["rows"][1]["employee_id"] == bob["id"]
     [fetched] = await all_employees(client, org, external_id="E-1")
     assert fetched["department"] == "Research"
     assert fetched["location"] == "UK"
     assert fetched["email"] == "ada@example.com"
-    # Created inactive: no event; only Ada's creation raised one.
-    assert len(await events_of(client, org, "employee.activated")) == 1
+    # Created inactive: no event; only Ada's and Bob's creations raised one.
+    assert len(await events_of(client, org, "employee.activated")) == 2
 
 
 async def test_status_changes_by_import_raise_the_events(

@@ -20,6 +20,7 @@ from plaudit.api.employee_schemas import (
 from plaudit.api.errors import error_responses
 from plaudit.api.schemas import ListResponse
 from plaudit.domain.errors import ValidationFailed
+from plaudit.engagement.employee_fields import text_problem
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"], responses=error_responses(401, 403))
@@ -33,7 +34,10 @@ async def create_group(
     body: GroupIn, principal: AdminPrincipal, container: AppContainer
 ) -> GroupOut:
     group = await container.groups.create(
-        principal.environment_id, _name(body.name), body.kind, body.description
+        principal.environment_id,
+        _name(body.name),
+        body.kind,
+        _storable("description", body.description),
     )
     return GroupOut(**group.to_json())
 
@@ -70,7 +74,7 @@ async def update_group(
         value = getattr(body, name)
         if value is None:
             raise ValidationFailed(f"{name} cannot be null", details={"field": name})
-        changes[name] = _name(value) if name == "name" else value
+        changes[name] = _name(value) if name == "name" else _storable(name, value)
     group = await container.groups.update(principal.environment_id, group_id, changes)
     return GroupOut(**group.to_json())
 
@@ -143,4 +147,14 @@ def _name(value: str) -> str:
     name = value.strip()
     if not name:
         raise ValidationFailed("name cannot be blank", code="required", details={"field": "name"})
+    _storable("name", name)
     return name
+
+
+def _storable(field: str, value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValidationFailed(
+            f"{field} {problem}", code="invalid_characters", details={"field": field}
+        )
+    return value
