@@ -1,4 +1,4 @@
-"""Employee field rules, manager chains and CSV shapes: pure logic, no database."""
+"""Employee field rules, manager chains, CSV shapes and insert order: pure logic, no database."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 from plaudit.domain.errors import InvalidRequest, PayloadTooLarge, ValidationFailed
 from plaudit.engagement.employee_checks import manager_chain
 from plaudit.engagement.employee_fields import check_fields, raise_first
+from plaudit.engagement.employee_import import managers_first
+from plaudit.engagement.employee_import_plan import PlannedRow
 from plaudit.engagement.employee_import_rows import MAX_ROWS, rows_from_csv, rows_from_json
 
 TODAY = date(2026, 12, 4)
@@ -105,3 +107,18 @@ def test_csv_shape_errors() -> None:
     assert len(rows_from_csv(b"name\n" + b"x\n" * MAX_ROWS)) == MAX_ROWS
     with pytest.raises(PayloadTooLarge):
         rows_from_json([{}] * (MAX_ROWS + 1))
+
+
+def test_new_managers_are_inserted_before_their_reports() -> None:
+    def row(employee_id: str, manager_id: str | None) -> PlannedRow:
+        planned = PlannedRow(number=0, values={}, employee_id=employee_id)
+        planned.changes = {"manager_id": manager_id}
+        return planned
+
+    rows = [row("c", "b"), row("d", "x"), row("b", "a"), row("a", None), row("e", "a")]
+    order = [r.employee_id for r in managers_first(rows)]
+    assert sorted(order) == ["a", "b", "c", "d", "e"]
+    for planned in rows:
+        manager = planned.changes["manager_id"]
+        if manager in order:
+            assert order.index(manager) < order.index(planned.employee_id)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from plaudit.domain.clock import Clock
@@ -92,33 +92,35 @@ class EmployeeImporter:
         created = [r for r in rows if r.outcome == "created"]
         updated = [r for r in rows if r.outcome == "updated"]
         if created:
-            # Managers are set after every new row exists: a row may report to a later one.
             conn.execute(
                 employees.insert(),
                 [
                     {
-                        **{n: v for n, v in r.changes.items() if n != "manager_id"},
-                        "manager_id": None,
+                        **r.changes,
                         "id": r.employee_id,
                         "environment_id": environment_id,
                         "created_at": now,
                         "updated_at": now,
                         "deactivated_at": now if r.changes["status"] == INACTIVE else None,
                     }
-                    for r in created
+                    for r in managers_first(created)
                 ],
             )
-        for row in updated + [r for r in created if r.changes.get("manager_id")]:
-            changes = row.changes if row.existing else {"manager_id": row.changes["manager_id"]}
-            if row.existing is not None and "status" in changes:
-                changes = {
-                    **changes,
-                    "deactivated_at": now if changes["status"] == INACTIVE else None,
-                }
+        # One executemany per set of changed columns, not one statement per row.
+        batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in updated:
+            changes = {**row.changes, "updated_at": now}
+            if "status" in changes:
+                changes["deactivated_at"] = now if changes["status"] == INACTIVE else None
+            batches.setdefault(tuple(sorted(changes)), []).append(
+                {"_id": row.employee_id, **changes}
+            )
+        for columns, params in batches.items():
             conn.execute(
                 employees.update()
-                .where(employees.c.id == row.employee_id)
-                .values(**changes, updated_at=now)
+                .where(employees.c.id == bindparam("_id"))
+                .values({name: bindparam(name) for name in columns}),
+                params,
             )
         # In row order, so a receiver sees the file's order.
         raising = [
@@ -134,6 +136,23 @@ class EmployeeImporter:
             records = _records(conn, raising)
             drafts = [status_event(records[i], now, IMPORTED_REASON) for i in raising]
             self._event_log.store(conn, environment_id, self._event_log.prepare(drafts))
+
+
+def managers_first(created: Sequence[PlannedRow]) -> list[PlannedRow]:
+    """New rows ordered so that a manager created by the same file is inserted before the
+    rows reporting to it (the plan has rejected loops)."""
+    by_id = {row.employee_id: row for row in created}
+    ordered: list[PlannedRow] = []
+    placed: set[str | None] = set()
+    for row in created:
+        chain: list[PlannedRow] = []
+        current: PlannedRow | None = row
+        while current is not None and current.employee_id not in placed:
+            chain.append(current)
+            placed.add(current.employee_id)
+            current = by_id.get(current.changes.get("manager_id"))
+        ordered.extend(reversed(chain))
+    return ordered
 
 
 def _ids() -> Iterator[str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Literal
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select
 
 from plaudit.engagement.directory import EmployeeRecord, employee_record
 from plaudit.engagement.employee_checks import UNIQUE_FIELDS, manager_chain
@@ -38,6 +38,7 @@ from plaudit.store.engagement_tables import employees
 MatchOn = Literal["external_id", "email"]
 Outcome = Literal["created", "updated", "unchanged", "rejected"]
 _CHUNK: Final = 500  # ids per IN (...): well under every driver's parameter limit
+_WHOLE_ENVIRONMENT_ABOVE: Final = 200  # key values in a file
 _DEFAULTED: Final = ("time_zone", "status")
 
 
@@ -156,21 +157,34 @@ class _Known:
         for row in rows:
             wanted.update(row.values[n] for n in UNIQUE_FIELDS if row.values.get(n) is not None)
         self.by: dict[str, dict[str, EmployeeRecord]] = {"id": {}, "external_id": {}, "email": {}}
-        c = employees.c
         values = sorted(wanted)
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start : start + _CHUNK]
-            found = conn.execute(
-                select(employees).where(
-                    c.environment_id == environment_id,
-                    or_(c.id.in_(chunk), c.external_id.in_(chunk), c.email.in_(chunk)),
-                )
+        if len(values) > _WHOLE_ENVIRONMENT_ABOVE:
+            # A big file: one pass over the environment beats thousands of IN lookups,
+            # whose cost depends on the planner's statistics being fresh.
+            everyone = conn.execute(
+                select(employees).where(employees.c.environment_id == environment_id)
             )
-            for record in map(employee_record, found):
-                for name in self.by:
-                    value = getattr(record, name)
-                    if value is not None:
-                        self.by[name][value] = record
+            for record in map(employee_record, everyone):
+                self._add(record)
+            return
+        # One indexed lookup per key column: an OR of three IN lists defeats the indexes.
+        for name in self.by:
+            column = employees.c[name]
+            for start in range(0, len(values), _CHUNK):
+                chunk = values[start : start + _CHUNK]
+                found = conn.execute(
+                    select(employees).where(
+                        employees.c.environment_id == environment_id, column.in_(chunk)
+                    )
+                )
+                for record in map(employee_record, found):
+                    self._add(record)
+
+    def _add(self, record: EmployeeRecord) -> None:
+        for name in self.by:
+            value = getattr(record, name)
+            if value is not None:
+                self.by[name][value] = record
 
 
 def _match(row: PlannedRow, known: _Known, match_on: MatchOn, new_ids: Any) -> None:

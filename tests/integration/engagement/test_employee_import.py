@@ -140,6 +140,11 @@ async def test_status_changes_by_import_raise_the_events(
         [{"external_id": "E-1", "status": "inactive"}, {"external_id": "E-2", "status": "active"}],
     )
     assert statuses(response.json()) == ["updated", "updated"]
+    after = {e["external_id"]: e for e in await all_employees(client, org)}
+    assert after["E-1"]["status"] == "inactive"
+    assert after["E-1"]["deactivated_at"] is not None
+    assert after["E-2"]["status"] == "active"
+    assert after["E-2"]["deactivated_at"] is None
     [left] = await events_of(client, org, "employee.deactivated")
     assert left["data"]["employee"] == ref(ada)
     assert left["data"]["reason"] == "imported"
