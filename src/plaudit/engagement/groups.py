@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,9 @@ def group_member_ids(conn: Connection, environment_id: str, group_ids: Iterable[
         )
     ).scalars()
     return set(rows)
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +207,7 @@ class GroupService:
                 member_count=_member_count(conn, group_id),
             )
 
-        return await self._db.write(unit)
+        return await _write_unique(self._db, unit)
 
     async def remove_member(self, environment_id: str, group_id: str, employee_id: str) -> None:
         now = self._clock.now()
@@ -301,9 +304,10 @@ def _check_name_free(
         )
 
 
-async def _write_unique(db: Database, unit: Callable[[Connection], Group]) -> Group:
+async def _write_unique(db: Database, unit: Callable[[Connection], T]) -> T:
     try:
         return await db.write(unit)
     except IntegrityError:
-        # A concurrent writer took the name (PostgreSQL): the retry's check names it.
+        # A concurrent writer took the name, or deleted the group members are being added
+        # to (PostgreSQL runs write units concurrently): the retry's checks name the problem.
         return await db.write(unit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -254,3 +255,14 @@ async def test_group_member_ids_resolves_active_members_of_any_group(
     staging = org.environment_ids[Environment.STAGING]
     with pytest.raises(ValidationFailed):
         await container.db.read_with(lambda conn: group_member_ids(conn, staging, [team["id"]]))
+
+
+async def test_concurrent_creates_with_one_name_give_one_group(
+    client: httpx.AsyncClient, org: CreatedOrganization
+) -> None:
+    responses = await asyncio.gather(
+        *(client.post(GROUPS, json={"name": "Racers"}, headers=bearer(org)) for _ in range(5))
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
+    listed = (await client.get(GROUPS, headers=bearer(org))).json()["data"]
+    assert [g["name"] for g in listed] == ["Racers"]
