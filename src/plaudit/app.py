@@ -17,11 +17,13 @@ from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from plaudit.api.openapi import install_openapi
 from plaudit.api.routers import (
     badges,
+    employees,
     endpoints,
     engagement_settings,
     event_types,
     events,
     giving_budget,
+    groups,
     health,
     messages,
     points,
@@ -50,7 +52,10 @@ from plaudit.domain.clock import Clock, SystemClock
 from plaudit.domain.event_catalog import EventCatalog, default_catalog
 from plaudit.domain.event_types.operational import OPERATIONAL_EVENT_TYPES
 from plaudit.engagement.badges import BadgeService
+from plaudit.engagement.employee_import import EmployeeImporter
+from plaudit.engagement.employees import EmployeeService
 from plaudit.engagement.giving_budget import GivingBudgetService
+from plaudit.engagement.groups import GroupService
 from plaudit.engagement.milestone_sweeper import MilestoneSweeper
 from plaudit.engagement.milestones import MilestoneService
 from plaudit.engagement.points import PointsService
@@ -119,6 +124,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         points=PointsService(db, clock, event_log),
         rewards=RewardService(db, clock),
         redemptions=RedemptionService(db, clock, event_log),
+        employees=EmployeeService(db, clock, event_log),
+        employee_import=EmployeeImporter(db, clock, event_log),
+        groups=GroupService(db, clock),
     )
 
 
@@ -246,6 +254,8 @@ def create_app(
         points.router,
         rewards.router,
         redemptions.router,
+        employees.router,
+        groups.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

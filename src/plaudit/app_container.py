@@ -14,7 +14,10 @@ from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.clock import Clock
 from plaudit.domain.event_catalog import EventCatalog
 from plaudit.engagement.badges import BadgeService
+from plaudit.engagement.employee_import import EmployeeImporter
+from plaudit.engagement.employees import EmployeeService
 from plaudit.engagement.giving_budget import GivingBudgetService
+from plaudit.engagement.groups import GroupService
 from plaudit.engagement.milestones import MilestoneService
 from plaudit.engagement.points import PointsService
 from plaudit.engagement.recognitions import RecognitionService
@@ -60,3 +63,6 @@ class Container:
     points: PointsService
     rewards: RewardService
     redemptions: RedemptionService
+    employees: EmployeeService
+    employee_import: EmployeeImporter
+    groups: GroupService

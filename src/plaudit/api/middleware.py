@@ -17,6 +17,8 @@ log = logging.getLogger("plaudit.access")
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON_PREFIXES = ("/api/", "/connect/")
+# Routes that also take a CSV body (bulk imports).
+_CSV_PATHS = frozenset({"/api/v1/employees/import"})
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
@@ -119,7 +121,12 @@ class BodyGuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and scope["path"].startswith(_JSON_PREFIXES) and not _is_json(scope):
+        if (
+            body
+            and scope["path"].startswith(_JSON_PREFIXES)
+            and not _is_json(scope)
+            and not (scope["path"] in _CSV_PATHS and _is_csv(scope))
+        ):
             await _send_error(
                 send,
                 415,
@@ -147,6 +154,11 @@ def _is_json(scope: Scope) -> bool:
     return content_type == "application/json" or (
         content_type.startswith("application/") and content_type.endswith("+json")
     )
+
+
+def _is_csv(scope: Scope) -> bool:
+    content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+    return content_type == "text/csv"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
