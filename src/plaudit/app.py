@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import aiohttp
 from fastapi import FastAPI
 
 from plaudit import __version__
@@ -42,7 +41,8 @@ from plaudit.delivery.endpoint_cache import EndpointCache
 from plaudit.delivery.endpoints import EndpointService
 from plaudit.delivery.fanout import FanOut
 from plaudit.delivery.handoff import Handoff
-from plaudit.delivery.outbound_guard import OutboundPolicy, make_connector
+from plaudit.delivery.http_client import OutboundClient
+from plaudit.delivery.outbound_rules import OutboundPolicy
 from plaudit.delivery.pg_listener import NotificationListener
 from plaudit.delivery.queries import DeliveryQueries
 from plaudit.delivery.recovery import JobRunner, RecoveryService
@@ -134,15 +134,8 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
     settings = container.settings
     policy = container.outbound_policy
 
-    def session() -> aiohttp.ClientSession:
-        connector = make_connector(policy, limit=settings.delivery_max_in_flight)
-        # No cookie jar: a receiver's cookies must never ride along on later deliveries.
-        return aiohttp.ClientSession(
-            connector=connector,
-            trust_env=False,
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+    def http_client() -> OutboundClient:
+        return OutboundClient(policy)
 
     return Dispatcher(
         claimer=Claimer(
@@ -162,7 +155,7 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
             operational_types=frozenset(container.operational_catalog.names()),
         ),
         endpoints=EndpointCache(container.db),
-        session_factory=session,
+        session_factory=http_client,
         clock=container.clock,
         wakeup=container.wakeup,
         metrics=container.metrics,

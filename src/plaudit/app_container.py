@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from plaudit.config import Settings
 from plaudit.delivery.endpoints import EndpointService
 from plaudit.delivery.handoff import Handoff
-from plaudit.delivery.outbound_guard import OutboundPolicy
+from plaudit.delivery.outbound_rules import OutboundPolicy
 from plaudit.delivery.queries import DeliveryQueries
 from plaudit.delivery.recovery import RecoveryService
 from plaudit.delivery.wakeup import Wakeup

@@ -20,10 +20,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import aiohttp
-
 from plaudit.delivery.claims import Claimer
 from plaudit.delivery.endpoint_cache import EndpointCache
+from plaudit.delivery.http_client import OutboundClient
 from plaudit.delivery.models import AttemptResult, ClaimedMessage, EndpointConfig, Outcome
 from plaudit.delivery.payload import PayloadShaper, ShapingFailed, request_headers
 from plaudit.delivery.results import Recorded, ResultWriter
@@ -66,7 +65,7 @@ class Dispatcher:
         claimer: Claimer,
         writer: ResultWriter,
         endpoints: EndpointCache,
-        session_factory: Callable[[], aiohttp.ClientSession],
+        session_factory: Callable[[], OutboundClient],
         clock: Clock,
         wakeup: Wakeup,
         metrics: Metrics,
@@ -94,7 +93,7 @@ class Dispatcher:
         self._lanes: dict[str, _Lane] = {}
         self._senders: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
-        self._session: aiohttp.ClientSession | None = None
+        self._session: OutboundClient | None = None
         self._saturated: set[str] = set()
         self._results: list[Recorded] = []
         self._results_ready = asyncio.Event()
@@ -125,7 +124,7 @@ class Dispatcher:
         task.add_done_callback(self._background.discard)
 
     async def _refresh_and_start(
-        self, session: aiohttp.ClientSession, messages: Sequence[ClaimedMessage]
+        self, session: OutboundClient, messages: Sequence[ClaimedMessage]
     ) -> None:
         try:
             await self._endpoints.refresh((m.endpoint_id, m.endpoint_updated_at) for m in messages)
@@ -159,7 +158,7 @@ class Dispatcher:
             await flusher
             await session.close()
 
-    async def _claim_loop(self, session: aiohttp.ClientSession, stopping: asyncio.Event) -> None:
+    async def _claim_loop(self, session: OutboundClient, stopping: asyncio.Event) -> None:
         failures = 0
         while not stopping.is_set():
             free = self._settings.max_in_flight - self._held
@@ -189,7 +188,7 @@ class Dispatcher:
             )
             await self._idle(stopping, timeout)
 
-    def _start(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
+    def _start(self, session: OutboundClient, message: ClaimedMessage) -> None:
         endpoint_id = message.endpoint_id
         self._held += 1
         self._per_endpoint[endpoint_id] += 1
@@ -206,9 +205,7 @@ class Dispatcher:
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
 
-    async def _drain_lane(
-        self, session: aiohttp.ClientSession, endpoint_id: str, lane: _Lane
-    ) -> None:
+    async def _drain_lane(self, session: OutboundClient, endpoint_id: str, lane: _Lane) -> None:
         try:
             while lane.queue:
                 message = lane.queue.popleft()
@@ -236,7 +233,7 @@ class Dispatcher:
         elif self._held == self._settings.max_in_flight * 3 // 4:
             self._slot_freed.set()
 
-    async def _deliver(self, session: aiohttp.ClientSession, message: ClaimedMessage) -> None:
+    async def _deliver(self, session: OutboundClient, message: ClaimedMessage) -> None:
         endpoint = self._endpoints.get(message.endpoint_id)
         if endpoint is None:  # deleted between claim and load: nothing to send to
             return
@@ -253,7 +250,7 @@ class Dispatcher:
             self._results_ready.set()
 
     async def _attempt(
-        self, session: aiohttp.ClientSession, message: ClaimedMessage, endpoint: EndpointConfig
+        self, session: OutboundClient, message: ClaimedMessage, endpoint: EndpointConfig
     ) -> AttemptResult:
         try:
             body = await self._shaper.body(message, endpoint)

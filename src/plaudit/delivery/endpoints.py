@@ -14,7 +14,7 @@ from plaudit.delivery.endpoint_lookup import require_endpoint
 from plaudit.delivery.endpoint_models import Endpoint, EndpointSpec
 from plaudit.delivery.endpoint_rules import validate_headers
 from plaudit.delivery.fanout import assign_fifo_sequence, message_row
-from plaudit.delivery.outbound_guard import (
+from plaudit.delivery.outbound_rules import (
     OutboundPolicy,
     UrlRefused,
     check_url_resolves,

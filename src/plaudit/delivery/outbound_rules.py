@@ -12,28 +12,39 @@
 * ``ca_bundle`` [PLAUDIT_OUTBOUND_CA_BUNDLE]: a PEM file of extra CAs trusted in addition to
   the system store.
 
-The connection-time side (resolver, pinning, TLS) is in :mod:`plaudit.delivery.outbound_guard`.
+The connection-time side (pinning to checked addresses, TLS) is in
+:mod:`plaudit.delivery.http_client`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import ipaddress
 import re
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar, Final
 from urllib.parse import urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver
-from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_URL_LENGTH: Final = 2048
+
+# (host, port) -> the numeric addresses the name resolves to; raises OSError when it does not.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The operating system's answers for `host`, as numeric addresses."""
+    answers = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in answers))
 
 
 # --------------------------------------------------------------------------- policy
@@ -96,11 +107,8 @@ class UrlRefused(Exception):
 
 
 class AddressRefused(OSError):
-    """Raised while connecting when an address is refused by the policy.
-
-    An ``OSError`` so aiohttp wraps it in ``ClientConnectorError`` (``ClientConnectorDNSError``
-    when raised by the resolver), available as the wrapper's ``os_error``. Not retryable.
-    """
+    """Raised before connecting when an address is refused by the policy. Not retryable:
+    a policy decision, not a network fault."""
 
     retryable: ClassVar[bool] = False
 
@@ -119,27 +127,6 @@ class AddressRefused(OSError):
 
 def _rebuild_address_refused(reason: str, host: str | None, address: str) -> AddressRefused:
     return AddressRefused(reason, host=host, address=address)
-
-
-def find_refusal(exc: BaseException) -> AddressRefused | None:
-    """The :class:`AddressRefused` behind a delivery error, if the guard caused it.
-
-    Follows ``ClientConnectorError.os_error`` and the explicit ``__cause__`` chain
-    (``raise ... from ...``), not ``__context__``, so an unrelated error raised while handling
-    a refusal is not mistaken for one.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, AddressRefused):
-            return current
-        if isinstance(current, aiohttp.ClientConnectorError):
-            inner = current.os_error
-            if isinstance(inner, AddressRefused):
-                return inner
-        current = current.__cause__
-    return None
 
 
 # --------------------------------------------------------------------------- address rule
@@ -360,36 +347,26 @@ def check_url_syntax(url: str, policy: OutboundPolicy) -> str:
 
 
 async def check_url_resolves(
-    url: str, policy: OutboundPolicy, resolver: AbstractResolver | None = None
+    url: str, policy: OutboundPolicy, resolver: Resolver = system_resolver
 ) -> None:
     """Configuration-time check: the host resolves and every address it resolves to is allowed.
 
-    ``resolver`` defaults to aiohttp's default resolver (created and closed here). Raises
-    :class:`UrlRefused` for syntax problems, a host that does not resolve, or any refused
-    address among the answers.
+    Raises :class:`UrlRefused` for syntax problems, a host that does not resolve, or any
+    refused address among the answers.
     """
     normalized = URL(check_url_syntax(url, policy))
     host = normalized.raw_host
     assert host is not None
     if _literal_address(host) is not None:
         return  # IP literal: already checked by check_url_syntax
-    port = normalized.port or 0
-    own = resolver is None
-    active: AbstractResolver = DefaultResolver() if resolver is None else resolver
     try:
-        try:
-            answers = await active.resolve(host, port, family=socket.AF_UNSPEC)
-        except AddressRefused as exc:
-            raise UrlRefused(exc.reason) from exc
-        except OSError as exc:
-            raise UrlRefused(f"host {host} does not resolve") from exc
-    finally:
-        if own:
-            await active.close()
+        answers = await resolver(host, normalized.port or 0)
+    except OSError as exc:
+        raise UrlRefused(f"host {host} does not resolve") from exc
     if not answers:
         raise UrlRefused(f"host {host} does not resolve")
-    for answer in answers:
-        reason = answer_refusal(host, answer["host"], policy)
+    for address in answers:
+        reason = answer_refusal(host, address, policy)
         if reason is not None:
             raise UrlRefused(reason)
 

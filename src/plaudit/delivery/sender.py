@@ -4,30 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ssl
+import socket
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 
-import aiohttp
+from pyreqwest import exceptions as http_errors
+from pyreqwest.http import HeaderMap
+from pyreqwest.response import ResponseBodyReader
 from yarl import URL
 
+from plaudit.delivery.http_client import OutboundClient
 from plaudit.delivery.models import AttemptResult, Outcome
-from plaudit.delivery.outbound_guard import find_refusal
+from plaudit.delivery.outbound_rules import AddressRefused
 from plaudit.domain.retry import bounded_retry_after
 
 RESPONSE_BODY_BYTES = 4096  # kept per attempt, and the most we ever read of a response
 _MAX_HEADERS = 50
 _HEADER_VALUE_CHARS = 500
+# Words in the transport's error chain that mean the TLS handshake or certificate failed.
+_TLS_WORDS = ("certificate", "tls", "handshake")
 
 
 @functools.lru_cache(maxsize=64)
-def _timeout(total_s: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=total_s)
+def _timeout(total_s: float) -> timedelta:
+    return timedelta(seconds=total_s)
 
 
 async def post(
-    session: aiohttp.ClientSession,
-    url: str | URL,
+    http: OutboundClient,
+    url: URL,
     body: bytes,
     headers: Mapping[str, str],
     timeout_s: float,
@@ -38,38 +44,55 @@ async def post(
         return (time.perf_counter() - started) * 1000
 
     try:
-        async with session.post(
-            url,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-            timeout=_timeout(timeout_s),
-        ) as response:
-            kept = await response.content.read(RESPONSE_BODY_BYTES)
-            if not response.content.at_eof():
-                # An endless or huge body: stop reading and drop the connection.
-                response.close()
+        client = await http.client_for(url)
+        request = (
+            client.post(str(url))
+            .headers(dict(headers))
+            .body_bytes(body)
+            .timeout(_timeout(timeout_s))
+            .build_streamed()
+        )
+        # The transport's own deadline covers connect, answer and body; this one is a
+        # backstop so no attempt can outlive its timeout.
+        async with asyncio.timeout(timeout_s + 1), request as response:
+            kept = await _read_capped(response.body_reader)
             status = response.status
+            response_headers = response.headers
             return AttemptResult(
                 outcome=classify(status),
                 status_code=status,
                 duration_ms=elapsed_ms(),
-                response_headers=_headers(response.headers),
+                response_headers=_headers(response_headers),
                 response_body=kept.decode("utf-8", errors="replace"),
-                retry_after=bounded_retry_after(response.headers.get("Retry-After"))
+                retry_after=bounded_retry_after(response_headers.get("retry-after"))
                 if status in (429, 503)
                 else None,
             )
-    except TimeoutError:
+    except AddressRefused as refusal:
+        return _failed(Outcome.ADDRESS_REFUSED, elapsed_ms(), str(refusal))
+    except (TimeoutError, http_errors.RequestTimeoutError):
         return _failed(Outcome.TIMEOUT, elapsed_ms(), f"no complete answer within {timeout_s:g} s")
-    except (aiohttp.ClientSSLError, ssl.SSLError) as exc:
-        return _failed(Outcome.TLS_ERROR, elapsed_ms(), _describe(exc))
-    except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-        refusal = find_refusal(exc)
-        if refusal is not None:
-            return _failed(Outcome.ADDRESS_REFUSED, elapsed_ms(), str(refusal))
-        # Resets, garbage status lines, broken chunking: the receiver misbehaved.
-        return _failed(Outcome.CONNECTION_ERROR, elapsed_ms(), _describe(exc))
+    except socket.gaierror as exc:
+        return _failed(Outcome.CONNECTION_ERROR, elapsed_ms(), f"DNS: {exc}")
+    except http_errors.PyreqwestError as exc:
+        # Resets, refusals, garbage status lines, broken chunking: the receiver misbehaved.
+        message = _describe(exc)
+        outcome = Outcome.CONNECTION_ERROR
+        if isinstance(exc, http_errors.ConnectError) and _mentions_tls(message):
+            outcome = Outcome.TLS_ERROR
+        return _failed(outcome, elapsed_ms(), message)
+
+
+async def _read_capped(reader: ResponseBodyReader) -> bytes:
+    """At most RESPONSE_BODY_BYTES of the body; the rest is never read (the connection is
+    dropped instead of drained), so an endless body costs nothing."""
+    kept = bytearray()
+    while len(kept) < RESPONSE_BODY_BYTES:
+        chunk = await reader.read(RESPONSE_BODY_BYTES - len(kept))
+        if not chunk:
+            break
+        kept += chunk
+    return bytes(kept)
 
 
 def classify(status: int) -> Outcome:
@@ -88,12 +111,21 @@ def _failed(outcome: Outcome, duration_ms: float, error: str) -> AttemptResult:
     return AttemptResult(outcome=outcome, status_code=None, duration_ms=duration_ms, error=error)
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if not text.startswith(type(exc).__name__) else text
+def _describe(exc: http_errors.PyreqwestError) -> str:
+    """The most specific cause in the transport's chain, e.g. 'Connection refused'."""
+    details = getattr(exc, "details", None)
+    causes = details.get("causes") if isinstance(details, dict) else None
+    if causes:
+        return f"{type(exc).__name__}: {causes[-1].get('message', '')}"
+    return f"{type(exc).__name__}: {exc}"
 
 
-def _headers(headers: Mapping[str, str]) -> dict[str, str]:
+def _mentions_tls(message: str) -> bool:
+    lowered = message.lower()
+    return any(word in lowered for word in _TLS_WORDS)
+
+
+def _headers(headers: HeaderMap) -> dict[str, str]:
     kept: dict[str, str] = {}
     for name, value in list(headers.items())[:_MAX_HEADERS]:
         kept[name.lower()] = value[:_HEADER_VALUE_CHARS]

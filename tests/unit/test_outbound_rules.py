@@ -5,23 +5,19 @@ from __future__ import annotations
 import ipaddress
 import pickle
 import socket
-import ssl
 
-import aiohttp
 import pytest
-from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
-from plaudit.delivery.outbound_guard import (
+from plaudit.delivery.http_client import OutboundClient
+from plaudit.delivery.outbound_rules import (
     MAX_URL_LENGTH,
     AddressRefused,
-    GuardedResolver,
     OutboundPolicy,
     UrlRefused,
     address_refusal,
     check_url_resolves,
     check_url_syntax,
-    find_refusal,
-    make_ssl_context,
 )
 
 DEFAULT = OutboundPolicy()
@@ -231,33 +227,18 @@ def test_ip_literal_allowed_by_allow_cidrs() -> None:
 # --------------------------------------------------------------------------- resolution
 
 
-class StaticResolver(AbstractResolver):
+class StaticResolver:
     """Answers every lookup with fixed addresses (a stand-in for DNS)."""
 
     def __init__(self, *addresses: str) -> None:
         self.addresses = addresses
         self.calls: list[str] = []
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
+    async def __call__(self, host: str, port: int) -> list[str]:
         self.calls.append(host)
         if not self.addresses:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-            for address in self.addresses
-        ]
-
-    async def close(self) -> None:
-        pass
+        return list(self.addresses)
 
 
 async def test_check_url_resolves_accepts_public_answers() -> None:
@@ -291,80 +272,59 @@ async def test_check_url_resolves_with_real_default_resolver() -> None:
         await check_url_resolves("https://localhost/", DEFAULT)
 
 
-async def test_check_url_resolves_through_guarded_resolver() -> None:
-    guarded = GuardedResolver(DEFAULT, inner=StaticResolver("8.8.8.8", "192.168.1.1"))
-    with pytest.raises(UrlRefused, match=r"resolves to 192\.168\.1\.1, a private address"):
-        await check_url_resolves("https://mixed.example/", DEFAULT, guarded)
-
-
-async def test_guarded_resolver_refuses_whole_host_and_pins() -> None:
-    inner = StaticResolver("8.8.8.8", "::1")
-    guarded = GuardedResolver(DEFAULT, inner=inner)
+async def test_client_refuses_a_host_with_any_refused_answer() -> None:
+    client = OutboundClient(DEFAULT, resolver=StaticResolver("8.8.8.8", "::1"))
     with pytest.raises(AddressRefused) as info:
-        await guarded.resolve("mixed.example", 443, socket.AF_UNSPEC)
+        await client.client_for(URL("https://mixed.example/hook"))
     assert info.value.reason == "mixed.example resolves to ::1, a loopback address"
-    assert info.value.address == "::1"
-    assert info.value.host == "mixed.example"
+    assert (info.value.host, info.value.address) == ("mixed.example", "::1")
     assert info.value.retryable is False
-    assert isinstance(info.value, OSError)
-
-    inner.addresses = ("8.8.8.8", "2606:4700::1111")
-    answers = await guarded.resolve("ok.example", 443, socket.AF_UNSPEC)
-    assert [a["host"] for a in answers] == ["8.8.8.8", "2606:4700::1111"]
-    assert all(a["flags"] & socket.AI_NUMERICHOST for a in answers)
-    assert all(a["hostname"] == "ok.example" and a["port"] == 443 for a in answers)
 
 
-async def test_guarded_resolver_refuses_non_numeric_answers() -> None:
-    guarded = GuardedResolver(DEFAULT, inner=StaticResolver("evil.example"))
+async def test_client_refuses_non_numeric_answers_and_empty_answers() -> None:
     with pytest.raises(AddressRefused, match="not a numeric address"):
-        await guarded.resolve("x.example", 443)
+        await OutboundClient(DEFAULT, resolver=StaticResolver("evil.example")).client_for(
+            URL("https://x.example/")
+        )
 
-
-async def test_guarded_resolver_empty_answer_is_a_dns_error() -> None:
-    class Empty(StaticResolver):
-        async def resolve(
-            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-        ) -> list[ResolveResult]:
-            return []
+    async def empty(host: str, port: int) -> list[str]:
+        return []
 
     with pytest.raises(socket.gaierror, match="does not resolve"):
-        await GuardedResolver(DEFAULT, inner=Empty()).resolve("x.example", 443)
+        await OutboundClient(DEFAULT, resolver=empty).client_for(URL("https://x.example/"))
 
 
-def test_find_refusal_and_pickling() -> None:
+async def test_client_checks_ip_literals_without_dns() -> None:
+    dns = StaticResolver()
+    client = OutboundClient(DEFAULT, resolver=dns)
+    with pytest.raises(AddressRefused, match=r"169\.254\.169\.254 is a link-local address"):
+        await client.client_for(URL("https://169.254.169.254/latest"))
+    await client.client_for(URL("https://8.8.8.8/"))
+    assert dns.calls == []
+    await client.close()
+
+
+async def test_client_keeps_its_pin_until_the_ttl_then_rechecks() -> None:
+    dns = StaticResolver("8.8.8.8")
+    client = OutboundClient(DEFAULT, resolver=dns, dns_ttl_s=3600)
+    first = await client.client_for(URL("https://hooks.example/a"))
+    assert await client.client_for(URL("https://hooks.example/b")) is first
+    assert dns.calls == ["hooks.example"]
+    rebinding = OutboundClient(DEFAULT, resolver=dns, dns_ttl_s=0)
+    await rebinding.client_for(URL("https://hooks.example/a"))
+    dns.addresses = ("10.0.0.7",)
+    with pytest.raises(AddressRefused, match=r"resolves to 10\.0\.0\.7, a private address"):
+        await rebinding.client_for(URL("https://hooks.example/a"))
+    await client.close()
+    await rebinding.close()
+
+
+def test_refusal_survives_pickling() -> None:
     refusal = AddressRefused("x resolves to 10.0.0.1, a private address", host="x", address="a")
-    key = _connection_key()
-    wrapped = aiohttp.ClientConnectorDNSError(key, refusal)
-    assert find_refusal(wrapped) is refusal
-    assert "x resolves to 10.0.0.1, a private address" in str(wrapped)
-    outer = RuntimeError("outer")
-    outer.__cause__ = wrapped
-    assert find_refusal(outer) is refusal
-    assert find_refusal(aiohttp.ClientConnectorError(key, ConnectionRefusedError())) is None
     clone = pickle.loads(pickle.dumps(refusal))
     assert (clone.reason, clone.host, clone.address) == (refusal.reason, "x", "a")
 
 
-def _connection_key() -> aiohttp.client_reqrep.ConnectionKey:
-    return aiohttp.client_reqrep.ConnectionKey(
-        host="x",
-        port=443,
-        is_ssl=True,
-        ssl=True,
-        proxy=None,
-        proxy_auth=None,
-        proxy_headers_hash=None,
-    )
-
-
-def test_ssl_context_defaults() -> None:
-    context = make_ssl_context(DEFAULT)
-    assert context.verify_mode == ssl.CERT_REQUIRED
-    assert context.check_hostname is True
-    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
-
-
-def test_ssl_context_bad_bundle_names_it() -> None:
+def test_bad_ca_bundle_is_named() -> None:
     with pytest.raises(ValueError, match=r"PLAUDIT_OUTBOUND_CA_BUNDLE.*/nonexistent/ca\.pem"):
-        make_ssl_context(OutboundPolicy(ca_bundle="/nonexistent/ca.pem"))
+        OutboundClient(OutboundPolicy(ca_bundle="/nonexistent/ca.pem"))

@@ -1,35 +1,27 @@
 """The outbound guard against a real HTTPS server on 127.0.0.1 (trustme CA, cert for localhost).
 
-Real sockets, real TLS, aiohttp's real connector; only DNS is replaced, and only where the
+Real sockets, real TLS, the real delivery client; only DNS is replaced, and only where the
 test is about changing DNS answers (the rebinding/pinning cases).
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import pytest
 import trustme
 from aiohttp import web
-from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
-from plaudit.delivery.outbound_guard import (
-    AddressRefused,
-    GuardedResolver,
-    OutboundPolicy,
-    UrlRefused,
-    check_url_resolves,
-    find_refusal,
-    make_connector,
-)
+from plaudit.delivery.http_client import OutboundClient
+from plaudit.delivery.models import AttemptResult, Outcome
+from plaudit.delivery.outbound_rules import OutboundPolicy, UrlRefused, check_url_resolves
+from plaudit.delivery.sender import post
 
-TIMEOUT = aiohttp.ClientTimeout(total=10)
 LOOPBACK_ALLOWED = "127.0.0.0/8,::1/128"  # ::1 too: localhost may also resolve to it
 
 
@@ -101,70 +93,45 @@ async def endpoint(tls: TlsFiles) -> AsyncIterator[Endpoint]:
         await runner.cleanup()
 
 
-class FlippingResolver(AbstractResolver):
+class FlippingResolver:
     """Stub DNS whose answer changes between lookups (a rebinding attacker's name server)."""
 
     def __init__(self, *answers: list[str]) -> None:
         self.answers = list(answers)
         self.calls = 0
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
+    async def __call__(self, host: str, port: int) -> list[str]:
         addresses = self.answers[min(self.calls, len(self.answers) - 1)]
         self.calls += 1
-        return [
-            ResolveResult(
-                hostname=host,
-                host=address,
-                port=port,
-                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                proto=0,
-                flags=socket.AI_NUMERICHOST,
-            )
-            for address in addresses
-        ]
-
-    async def close(self) -> None:
-        pass
+        return addresses
 
 
-async def _post(connector: aiohttp.TCPConnector, url: str) -> int:
-    async with (
-        aiohttp.ClientSession(connector=connector, timeout=TIMEOUT) as session,
-        session.post(url, data=b'{"type":"ping"}', allow_redirects=False) as resp,
-    ):
-        await resp.read()
-        return resp.status
+async def _post(
+    client: OutboundClient, url: str, body: bytes = b'{"type":"ping"}'
+) -> AttemptResult:
+    return await post(client, URL(url), body, {"content-type": "application/json"}, 10)
 
 
 # --------------------------------------------------------------------------- (a) refused
 
 
 async def test_default_policy_refuses_localhost_before_connecting(endpoint: Endpoint) -> None:
-    connector = make_connector(OutboundPolicy())
-    with pytest.raises(aiohttp.ClientConnectorDNSError) as info:
-        await _post(connector, f"https://localhost:{endpoint.port}/")
-    refusal = find_refusal(info.value)
-    assert refusal is not None
-    assert refusal.retryable is False
-    assert refusal.reason.startswith("localhost resolves to ")
-    assert refusal.reason.endswith(", a loopback address")
-    assert isinstance(info.value.os_error, AddressRefused)
+    client = OutboundClient(OutboundPolicy())
+    result = await _post(client, f"https://localhost:{endpoint.port}/")
+    assert result.outcome is Outcome.ADDRESS_REFUSED
+    assert result.error is not None
+    assert result.error.startswith("localhost resolves to ")
+    assert result.error.endswith(", a loopback address")
     assert endpoint.connections == 0
     assert endpoint.requests == []
 
 
-async def test_default_policy_refuses_ip_literal_at_connect(endpoint: Endpoint) -> None:
-    # aiohttp does not consult resolvers for IP literals: the socket-factory backstop refuses
-    connector = make_connector(OutboundPolicy())
-    with pytest.raises(aiohttp.ClientConnectorError) as info:
-        await _post(connector, f"https://127.0.0.1:{endpoint.port}/")
-    refusal = find_refusal(info.value)
-    assert refusal is not None
-    assert refusal.reason == "127.0.0.1 is a loopback address"
+async def test_default_policy_refuses_ip_literal(endpoint: Endpoint) -> None:
+    client = OutboundClient(OutboundPolicy())
+    result = await _post(client, f"https://127.0.0.1:{endpoint.port}/")
+    assert result.outcome is Outcome.ADDRESS_REFUSED
+    assert result.error == "127.0.0.1 is a loopback address"
     assert endpoint.connections == 0
-    assert endpoint.requests == []
 
 
 # --------------------------------------------------------------------------- (b) allowed
@@ -174,22 +141,25 @@ async def test_allow_cidrs_and_ca_bundle_deliver_with_verified_tls(
     endpoint: Endpoint, tls: TlsFiles
 ) -> None:
     policy = OutboundPolicy.from_settings(False, LOOPBACK_ALLOWED, str(tls.ca_pem))
-    async with (
-        aiohttp.ClientSession(connector=make_connector(policy), timeout=TIMEOUT) as session,
-        session.post(f"https://localhost:{endpoint.port}/", json={"type": "ping"}) as resp,
-    ):
-        assert resp.status == 200
-        assert await resp.json() == {"ok": True}
-    assert endpoint.requests == [b'{"type": "ping"}']
+    client = OutboundClient(policy)
+    result = await _post(client, f"https://localhost:{endpoint.port}/")
+    assert (result.outcome, result.status_code) == (Outcome.SUCCESS, 200)
+    assert result.response_body == '{"ok": true}'
+    assert endpoint.requests == [b'{"type":"ping"}']
     assert endpoint.local_addresses == ["127.0.0.1"]
     assert endpoint.tls_versions[0] in {"TLSv1.2", "TLSv1.3"}
     assert endpoint.sni == ["localhost"]  # SNI is the host name, not the pinned address
+    await client.close()
 
 
 async def test_ip_literal_allowed_by_allow_cidrs(endpoint: Endpoint, tls: TlsFiles) -> None:
+    # The certificate also names 127.0.0.1, so TLS verifies against the literal.
     policy = OutboundPolicy.from_settings(False, LOOPBACK_ALLOWED, str(tls.ca_pem))
-    assert await _post(make_connector(policy), f"https://127.0.0.1:{endpoint.port}/") == 200
+    client = OutboundClient(policy)
+    result = await _post(client, f"https://127.0.0.1:{endpoint.port}/")
+    assert result.status_code == 200
     assert len(endpoint.requests) == 1
+    await client.close()
 
 
 # --------------------------------------------------------------------------- (c) TLS
@@ -197,54 +167,48 @@ async def test_ip_literal_allowed_by_allow_cidrs(endpoint: Endpoint, tls: TlsFil
 
 async def test_without_ca_bundle_tls_verification_fails(endpoint: Endpoint) -> None:
     policy = OutboundPolicy.from_settings(False, LOOPBACK_ALLOWED, None)
-    with pytest.raises(aiohttp.ClientConnectorCertificateError) as info:
-        await _post(make_connector(policy), f"https://localhost:{endpoint.port}/")
-    assert isinstance(info.value.certificate_error, ssl.SSLCertVerificationError)
-    assert find_refusal(info.value) is None  # a TLS failure, not a policy refusal
+    client = OutboundClient(policy)
+    result = await _post(client, f"https://localhost:{endpoint.port}/")
+    assert result.outcome is Outcome.TLS_ERROR  # a TLS failure, not a policy refusal
+    assert result.error is not None
+    assert "certificate" in result.error.lower()
     assert endpoint.requests == []
+    await client.close()
+
+
+async def test_plain_http_is_refused_unless_allowed(endpoint: Endpoint, tls: TlsFiles) -> None:
+    policy = OutboundPolicy.from_settings(False, LOOPBACK_ALLOWED, str(tls.ca_pem))
+    client = OutboundClient(policy)
+    result = await _post(client, f"http://localhost:{endpoint.port}/")
+    assert result.outcome is Outcome.CONNECTION_ERROR
+    assert endpoint.connections == 0
+    await client.close()
 
 
 # --------------------------------------------------------------------------- (d) pinning
 
 
-async def test_guarded_resolver_checks_each_answer_it_returns() -> None:
-    policy = OutboundPolicy.from_settings(False, "127.0.0.0/8", None)
-    guarded = GuardedResolver(policy, inner=FlippingResolver(["127.0.0.1"], ["10.0.0.1"]))
-    first = await guarded.resolve("localhost", 443, socket.AF_UNSPEC)
-    assert [answer["host"] for answer in first] == ["127.0.0.1"]
-    with pytest.raises(AddressRefused) as info:
-        await guarded.resolve("localhost", 443, socket.AF_UNSPEC)
-    assert info.value.reason == "localhost resolves to 10.0.0.1, a private address"
-
-
-async def test_connector_connects_only_to_checked_answers_and_rechecks_on_expiry(
+async def test_client_connects_only_to_checked_answers_and_rechecks_on_expiry(
     endpoint: Endpoint, tls: TlsFiles
 ) -> None:
     policy = OutboundPolicy.from_settings(False, "127.0.0.0/8", str(tls.ca_pem))
     dns = FlippingResolver(["127.0.0.1"], ["10.0.0.1"])
-    connector = make_connector(policy, inner_resolver=dns, ttl_dns_cache=1)
+    client = OutboundClient(policy, resolver=dns, dns_ttl_s=1)
     url = f"https://localhost:{endpoint.port}/"
-    close = {"Connection": "close"}  # a fresh connection (and DNS lookup) for each request
-    async with aiohttp.ClientSession(connector=connector, timeout=TIMEOUT) as session:
-        async with session.post(url, data=b"1", headers=close) as resp:
-            assert resp.status == 200
-        # within the TTL the checked answer is reused: no second lookup
-        async with session.post(url, data=b"2", headers=close) as resp:
-            assert resp.status == 200
-        assert dns.calls == 1
-        assert endpoint.connections == 2
+    assert (await _post(client, url, b"1")).status_code == 200
+    # within the TTL the checked answer is reused: no second lookup
+    assert (await _post(client, url, b"2")).status_code == 200
+    assert dns.calls == 1
 
-        await asyncio.sleep(1.2)  # cache expires: resolve again, and check again
-        with pytest.raises(aiohttp.ClientConnectorDNSError) as info:
-            await session.post(url, data=b"3", headers=close)
+    await asyncio.sleep(1.2)  # the answer is stale: resolve again, and check again
+    refused = await _post(client, url, b"3")
     assert dns.calls == 2
-    refusal = find_refusal(info.value)
-    assert refusal is not None
-    assert refusal.reason == "localhost resolves to 10.0.0.1, a private address"
-    assert endpoint.connections == 2  # nothing else was connected
-    assert endpoint.requests == [b"1", b"2"]
+    assert refused.outcome is Outcome.ADDRESS_REFUSED
+    assert refused.error == "localhost resolves to 10.0.0.1, a private address"
+    assert endpoint.requests == [b"1", b"2"]  # nothing else was sent
     assert endpoint.local_addresses == ["127.0.0.1", "127.0.0.1"]  # the checked answer
-    assert endpoint.sni == ["localhost", "localhost"]
+    assert set(endpoint.sni) == {"localhost"}
+    await client.close()
 
 
 async def test_mixed_answers_refuse_the_whole_host(endpoint: Endpoint, tls: TlsFiles) -> None:
@@ -255,10 +219,9 @@ async def test_mixed_answers_refuse_the_whole_host(endpoint: Endpoint, tls: TlsF
     assert info.value.reason == "localhost resolves to 10.0.0.1, a private address"
 
     # and at delivery time the allowed half is not used either
-    connector = make_connector(policy, inner_resolver=FlippingResolver(["127.0.0.1", "10.0.0.1"]))
-    with pytest.raises(aiohttp.ClientConnectorDNSError) as dns_error:
-        await _post(connector, url)
-    assert find_refusal(dns_error.value) is not None
+    client = OutboundClient(policy, resolver=FlippingResolver(["127.0.0.1", "10.0.0.1"]))
+    result = await _post(client, url)
+    assert result.outcome is Outcome.ADDRESS_REFUSED
     assert endpoint.connections == 0
 
 
