@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.recognition_rules import clean_text, optional_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
@@ -65,7 +66,7 @@ def _badge(row: Row[Any]) -> Badge:
 
 
 def find_badge(conn: Connection, environment_id: str, badge_id: str) -> Badge | None:
-    if "\x00" in badge_id:  # no id has one, and PostgreSQL refuses it in a parameter
+    if not can_name_anything(badge_id):
         return None
     row = conn.execute(
         select(badges).where(badges.c.environment_id == environment_id, badges.c.id == badge_id)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, func, or_, select
 
 from plaudit.domain.errors import NotFound
+from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import EmployeeRecord, employee_record
-from plaudit.engagement.employee_fields import text_problem
 from plaudit.store.engagement_tables import employees, group_members
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
 

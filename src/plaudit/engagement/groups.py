@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import ACTIVE, load_employees
-from plaudit.engagement.employee_fields import text_problem
 from plaudit.engagement.employee_views import Employee, EmployeeFilter, list_employees
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database

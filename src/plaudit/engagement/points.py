@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import EmployeeRecord, employee_record
 from plaudit.engagement.ledger import (
     EARN_REASONS,
@@ -31,7 +32,6 @@ from plaudit.engagement.ledger import (
     points_earned,
     post_entry,
 )
-from plaudit.engagement.text_rules import can_name_anything
 from plaudit.events.log import EventLog
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, point_accounts, point_entries

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.recognition_rules import check_window
 from plaudit.store.engagement_tables import recognition_receivers, recognitions
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
@@ -59,7 +60,7 @@ def fetch_recognition(conn: Connection, environment_id: str, recognition_id: str
 def find_recognition(
     conn: Connection, environment_id: str, recognition_id: str
 ) -> Recognition | None:
-    if "\x00" in recognition_id:  # no id has one, and PostgreSQL refuses it in a parameter
+    if not can_name_anything(recognition_id):
         return None
     rows = conn.execute(
         select(recognitions).where(

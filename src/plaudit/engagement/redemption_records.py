@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from plaudit.domain.errors import NotFound
-from plaudit.engagement.text_rules import can_name_anything
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.vouchers import Voucher, voucher_of_redemptions
 from plaudit.store.engagement_tables import redemptions
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor

@@ -17,9 +17,9 @@ from sqlalchemy import Connection, Row, select, update
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.ledger import MAX_ENTRY_POINTS
 from plaudit.engagement.money import Money
-from plaudit.engagement.text_rules import can_name_anything
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import rewards
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor

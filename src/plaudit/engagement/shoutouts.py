@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, select
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employee, load_employees
 from plaudit.engagement.recognition_rules import (
     MAX_MESSAGE_LENGTH,
@@ -113,7 +114,7 @@ class ShoutoutService:
 
     async def get(self, environment_id: str, shoutout_id: str) -> Shoutout:
         def unit(conn: Connection) -> list[Shoutout]:
-            if "\x00" in shoutout_id:  # no id has one, and PostgreSQL refuses it
+            if not can_name_anything(shoutout_id):
                 return []
             rows = conn.execute(
                 select(shoutouts).where(

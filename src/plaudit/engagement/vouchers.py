@@ -18,8 +18,8 @@ from sqlalchemy import Connection, Row, select
 
 from plaudit.domain.errors import NotFound
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.money import Money
-from plaudit.engagement.text_rules import can_name_anything
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import vouchers
 from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor

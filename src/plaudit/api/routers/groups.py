@@ -20,7 +20,7 @@ from plaudit.api.employee_schemas import (
 from plaudit.api.errors import error_responses
 from plaudit.api.schemas import ListResponse
 from plaudit.domain.errors import ValidationFailed
-from plaudit.engagement.employee_fields import text_problem
+from plaudit.domain.text_rules import text_problem
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"], responses=error_responses(401, 403))
