@@ -23,7 +23,7 @@ from plaudit.engagement.recognition_rules import clean_text, optional_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import badges
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 1000
@@ -165,17 +165,12 @@ class BadgeService:
         limit: int,
         cursor: str | None = None,
     ) -> Page[Badge]:
-        position = decode_cursor(cursor) if cursor else None
         query = select(badges).where(badges.c.environment_id == environment_id)
         if active is not None:
             query = query.where(badges.c.active == active)
-        if position is not None:
-            query = query.where(badges.c.id > position.after_id)
-        query = query.order_by(badges.c.id).limit(limit + 1)
+        query = keyset(query, badges.c.id, "asc", cursor, limit)
         rows = await self._db.read_with(lambda conn: conn.execute(query).all())
-        items = [_badge(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items, encode_cursor(Cursor(items[-1].id, "asc")) if more else None)
+        return page_of(rows, limit, "asc", lambda shown: [_badge(row) for row in shown])
 
     async def update(self, environment_id: str, badge_id: str, changes: Mapping[str, Any]) -> Badge:
         """Change the given fields; `active: false` retires the badge."""

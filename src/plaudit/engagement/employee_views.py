@@ -12,7 +12,7 @@ from plaudit.domain.errors import NotFound
 from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import EmployeeRecord, employee_record
 from plaudit.store.engagement_tables import employees, group_members
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +100,8 @@ def list_employees(
     if any(text_problem(value) for value in astuple(where) if value is not None):
         return Page(items=[], next_cursor=None)  # no employee holds such a value
     query = _filtered(select(employees).where(employees.c.environment_id == environment_id), where)
-    if cursor:
-        query = query.where(employees.c.id > decode_cursor(cursor).after_id)
-    rows = conn.execute(query.order_by(employees.c.id).limit(limit + 1)).all()
-    items = [employee_view(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return Page(
-        items=items, next_cursor=encode_cursor(Cursor(items[-1].id, "asc")) if more else None
-    )
+    rows = conn.execute(keyset(query, employees.c.id, "asc", cursor, limit)).all()
+    return page_of(rows, limit, "asc", lambda shown: [employee_view(r) for r in shown])
 
 
 def _filtered(query: Select[Any], where: EmployeeFilter) -> Select[Any]:

@@ -23,7 +23,7 @@ from plaudit.engagement.employee_views import Employee, EmployeeFilter, list_emp
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, group_members, groups
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 
 def require_groups(
@@ -144,12 +144,10 @@ class GroupService:
             query = select(groups.c.id).where(groups.c.environment_id == environment_id)
             if kind is not None:
                 query = query.where(groups.c.kind == kind)
-            if cursor:
-                query = query.where(groups.c.id > decode_cursor(cursor).after_id)
-            ids = list(conn.execute(query.order_by(groups.c.id).limit(limit + 1)).scalars())
-            items = [_fetch(conn, environment_id, group_id) for group_id in ids[:limit]]
-            more = len(ids) > limit
-            return Page(items, encode_cursor(Cursor(items[-1].id, "asc")) if more else None)
+            ids = conn.execute(keyset(query, groups.c.id, "asc", cursor, limit)).scalars().all()
+            return page_of(
+                ids, limit, "asc", lambda shown: [_fetch(conn, environment_id, i) for i in shown]
+            )
 
         return await self._db.read_with(unit)
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, select
 from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.recognition_rules import check_window
 from plaudit.store.engagement_tables import recognition_receivers, recognitions
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,6 @@ def recognition_page(
     cursor: str | None,
 ) -> Page[Recognition]:
     check_window(filters.since, filters.until)
-    position = decode_cursor(cursor) if cursor else None
     table = recognitions.c
     query = select(recognitions).where(table.environment_id == environment_id)
     if filters.giver_id is not None:
@@ -97,12 +96,8 @@ def recognition_page(
         query = query.where(table.created_at >= filters.since)
     if filters.until is not None:
         query = query.where(table.created_at < filters.until)
-    if position is not None:
-        query = query.where(table.id < position.after_id)
-    rows = conn.execute(query.order_by(table.id.desc()).limit(limit + 1)).all()
-    items = _with_receivers(conn, rows[:limit])
-    more = len(rows) > limit
-    return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+    rows = conn.execute(keyset(query, table.id, "desc", cursor, limit)).all()
+    return page_of(rows, limit, "desc", lambda shown: _with_receivers(conn, shown))
 
 
 def _with_receivers(conn: Connection, rows: Sequence[Row[Any]]) -> list[Recognition]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ from plaudit.domain.errors import NotFound
 from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.vouchers import Voucher, voucher_of_redemptions
 from plaudit.store.engagement_tables import redemptions
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +92,17 @@ def list_redemptions(
     cursor: str | None,
 ) -> Page[Redemption]:
     """Redemptions, newest first."""
-    position = decode_cursor(cursor) if cursor else None
+    query = select(redemptions).where(redemptions.c.environment_id == environment_id)
+    query = keyset(query, redemptions.c.id, "desc", cursor, limit)
     if not all(can_name_anything(f) for f in (employee_id or "", reward_id or "")):
         return Page([], None)  # no row has such an id
-    query = select(redemptions).where(redemptions.c.environment_id == environment_id)
     if employee_id is not None:
         query = query.where(redemptions.c.employee_id == employee_id)
     if reward_id is not None:
         query = query.where(redemptions.c.reward_id == reward_id)
-    if position is not None:
-        query = query.where(redemptions.c.id < position.after_id)
-    rows = conn.execute(query.order_by(redemptions.c.id.desc()).limit(limit + 1)).all()
-    shown = rows[:limit]
-    issued = voucher_of_redemptions(conn, [row.id for row in shown])
-    items = [redemption_record(row, issued.get(row.id)) for row in shown]
-    more = len(rows) > limit
-    return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+
+    def build(shown: Sequence[Row[Any]]) -> list[Redemption]:
+        issued = voucher_of_redemptions(conn, [row.id for row in shown])
+        return [redemption_record(row, issued.get(row.id)) for row in shown]
+
+    return page_of(conn.execute(query).all(), limit, "desc", build)

@@ -22,7 +22,7 @@ from plaudit.engagement.ledger import MAX_ENTRY_POINTS
 from plaudit.engagement.money import Money
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import rewards
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 MAX_STOCK: Final = 1_000_000_000
 MAX_VALID_DAYS: Final = 3650
@@ -134,19 +134,14 @@ class RewardService:
     async def list(
         self, environment_id: str, *, active: bool | None, limit: int, cursor: str | None
     ) -> Page[Reward]:
-        position = decode_cursor(cursor) if cursor else None
         query = select(rewards).where(rewards.c.environment_id == environment_id)
         if active is not None:
             query = query.where(rewards.c.active.is_(active))
-        if position is not None:
-            query = query.where(rewards.c.id > position.after_id)
-        query = query.order_by(rewards.c.id).limit(limit + 1)
+        query = keyset(query, rewards.c.id, "asc", cursor, limit)
 
         def unit(conn: Connection) -> Page[Reward]:
             rows = conn.execute(query).all()
-            items = [reward_record(row) for row in rows[:limit]]
-            more = len(rows) > limit
-            return Page(items, encode_cursor(Cursor(items[-1].id, "asc")) if more else None)
+            return page_of(rows, limit, "asc", lambda shown: [reward_record(r) for r in shown])
 
         return await self._db.read_with(unit)
 

@@ -30,7 +30,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import shoutout_mentions, shoutouts
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,6 @@ class ShoutoutService:
     ) -> Page[Shoutout]:
         """Newest first."""
         check_window(filters.since, filters.until)
-        position = decode_cursor(cursor) if cursor else None
         table = shoutouts.c
         query = select(shoutouts).where(table.environment_id == environment_id)
         if filters.author_id is not None:
@@ -155,16 +154,13 @@ class ShoutoutService:
             query = query.where(table.created_at >= filters.since)
         if filters.until is not None:
             query = query.where(table.created_at < filters.until)
-        if position is not None:
-            query = query.where(table.id < position.after_id)
-        query = query.order_by(table.id.desc()).limit(limit + 1)
+        query = keyset(query, table.id, "desc", cursor, limit)
 
-        def unit(conn: Connection) -> tuple[list[Shoutout], bool]:
+        def unit(conn: Connection) -> Page[Shoutout]:
             rows = conn.execute(query).all()
-            return _with_mentions(conn, rows[:limit]), len(rows) > limit
+            return page_of(rows, limit, "desc", lambda shown: _with_mentions(conn, shown))
 
-        items, more = await self._db.read_with(unit)
-        return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+        return await self._db.read_with(unit)
 
 
 def _with_mentions(conn: Connection, rows: Sequence[Row[Any]]) -> list[Shoutout]:

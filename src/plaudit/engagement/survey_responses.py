@@ -27,7 +27,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, survey_responses, survey_targets
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,21 +107,17 @@ class SurveyResponseService:
         self, environment_id: str, survey_id: str, *, limit: int, cursor: str | None
     ) -> Page[SurveyResponse]:
         """Oldest first; anonymous surveys' responses carry no employee id."""
-        position = decode_cursor(cursor) if cursor else None
 
         def unit(conn: Connection) -> tuple[Survey, list[Row[Any]]]:
             survey = load_survey(conn, environment_id, survey_id)
             query = select(survey_responses).where(survey_responses.c.survey_id == survey.id)
-            if position is not None:
-                query = query.where(survey_responses.c.id > position.after_id)
-            rows = conn.execute(query.order_by(survey_responses.c.id).limit(limit + 1)).all()
+            rows = conn.execute(keyset(query, survey_responses.c.id, "asc", cursor, limit)).all()
             return survey, list(rows)
 
         survey, rows = await self._db.read_with(unit)
-        items = [_response(row, survey.anonymous) for row in rows[:limit]]
-        more = len(rows) > limit
-        next_cursor = encode_cursor(Cursor(items[-1].id, "asc")) if more else None
-        return Page(items=items, next_cursor=next_cursor)
+        return page_of(
+            rows, limit, "asc", lambda shown: [_response(r, survey.anonymous) for r in shown]
+        )
 
 
 def _require_target(conn: Connection, survey: Survey, employee_id: str) -> None:
