@@ -24,6 +24,7 @@ from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import badges
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 1000
@@ -42,27 +43,11 @@ class Badge:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "icon_url": self.icon_url,
-            "active": self.active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self)
 
 
 def _badge(row: Row[Any]) -> Badge:
-    return Badge(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        icon_url=row.icon_url,
-        active=row.active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_row(Badge, row)
 
 
 def find_badge(conn: Connection, environment_id: str, badge_id: str) -> Badge | None:

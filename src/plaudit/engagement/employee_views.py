@@ -13,6 +13,7 @@ from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import EmployeeRecord, employee_record
 from plaudit.store.engagement_tables import employees, group_members
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,7 @@ class EmployeeFilter:
 
 
 def employee_view(row: Row[Any]) -> Employee:
-    return Employee(
-        record=employee_record(row),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deactivated_at=row.deactivated_at,
-    )
+    return from_row(Employee, row, record=employee_record(row))
 
 
 def fetch_employee(conn: Connection, environment_id: str, employee_id: str) -> Employee:

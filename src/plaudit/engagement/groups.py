@@ -24,6 +24,7 @@ from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, group_members, groups
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import to_json
 
 
 def require_groups(
@@ -87,15 +88,7 @@ class Group:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "description": self.description,
-            "member_count": self.member_count,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self)
 
 
 @dataclass(frozen=True, slots=True)

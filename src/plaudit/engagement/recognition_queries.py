@@ -14,6 +14,7 @@ from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.recognition_rules import check_window
 from plaudit.store.engagement_tables import recognition_receivers, recognitions
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +30,7 @@ class Recognition:
     created_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "giver_id": self.giver_id,
-            "receiver_ids": list(self.receiver_ids),
-            "message": self.message,
-            "badge_id": self.badge_id,
-            "company_value": self.company_value,
-            "points_per_receiver": self.points_per_receiver,
-            "total_points": self.total_points,
-            "created_at": self.created_at,
-        }
+        return to_json(self, receiver_ids=list(self.receiver_ids))
 
 
 @dataclass(frozen=True, slots=True)

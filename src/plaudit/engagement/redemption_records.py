@@ -14,6 +14,7 @@ from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.vouchers import Voucher, voucher_of_redemptions
 from plaudit.store.engagement_tables import redemptions
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,30 +31,12 @@ class Redemption:
     replayed: bool = False  # True when an Idempotency-Key found an earlier redemption
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "employee_id": self.employee_id,
-            "reward_id": self.reward_id,
-            "points_spent": self.points_spent,
-            "point_entry_id": self.point_entry_id,
-            "voucher": self.voucher.to_json() if self.voucher else None,
-            "idempotency_key": self.idempotency_key,
-            "created_at": self.created_at,
-        }
+        voucher = self.voucher.to_json() if self.voucher else None
+        return to_json(self, omit=("environment_id", "replayed"), voucher=voucher)
 
 
 def redemption_record(row: Row[Any], voucher: Voucher | None) -> Redemption:
-    return Redemption(
-        id=row.id,
-        environment_id=row.environment_id,
-        employee_id=row.employee_id,
-        reward_id=row.reward_id,
-        points_spent=row.points_spent,
-        point_entry_id=row.point_entry_id,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-        voucher=voucher,
-    )
+    return from_row(Redemption, row, voucher=voucher)
 
 
 def redemption_by_key(conn: Connection, environment_id: str, key: str) -> Redemption | None:

@@ -23,6 +23,7 @@ from plaudit.engagement.money import Money
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import rewards
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 MAX_STOCK: Final = 1_000_000_000
 MAX_VALID_DAYS: Final = 3650
@@ -47,18 +48,7 @@ class Reward:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "point_cost": self.point_cost,
-            "value": self.value.to_json(),
-            "stock": self.stock,
-            "voucher_valid_days": self.voucher_valid_days,
-            "active": self.active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self, omit=("environment_id",), value=self.value.to_json())
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +63,7 @@ class RewardSpec:
 
 
 def reward_record(row: Row[Any]) -> Reward:
-    return Reward(
-        id=row.id,
-        environment_id=row.environment_id,
-        name=row.name,
-        description=row.description,
-        point_cost=row.point_cost,
-        value=Money(amount=row.value_amount, currency=row.currency),
-        stock=row.stock,
-        voucher_valid_days=row.voucher_valid_days,
-        active=row.active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_row(Reward, row, value=Money(amount=row.value_amount, currency=row.currency))
 
 
 def find_reward(conn: Connection, environment_id: str, reward_id: str) -> Reward | None:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, func, select
 from plaudit.domain.errors import Conflict, NotFound
 from plaudit.domain.survey_rules import Answer, Question
 from plaudit.store.engagement_tables import survey_responses, survey_targets, surveys
+from plaudit.store.rows import from_row, to_json
 
 DRAFT: Final = "draft"
 PUBLISHED: Final = "published"
@@ -37,22 +38,12 @@ class Survey:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "questions": [question.to_json() for question in self.questions],
-            "anonymous": self.anonymous,
-            "allow_edits": self.allow_edits,
-            "status": self.status,
-            "audience_groups": list(self.audience_groups),
-            "closes_at": self.closes_at,
-            "published_at": self.published_at,
-            "completed_at": self.completed_at,
-            "completion_reason": self.completion_reason,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(
+            self,
+            omit=("environment_id",),
+            questions=[question.to_json() for question in self.questions],
+            audience_groups=list(self.audience_groups),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +59,11 @@ class SurveyView:
 
 
 def survey_record(row: Row[Any]) -> Survey:
-    return Survey(
-        id=row.id,
-        environment_id=row.environment_id,
-        title=row.title,
-        description=row.description,
+    return from_row(
+        Survey,
+        row,
         questions=tuple(Question.from_json(raw) for raw in row.questions),
-        anonymous=row.anonymous,
-        allow_edits=row.allow_edits,
-        status=row.status,
         audience_groups=tuple(row.audience_groups),
-        closes_at=row.closes_at,
-        published_at=row.published_at,
-        completed_at=row.completed_at,
-        completion_reason=row.completion_reason,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 

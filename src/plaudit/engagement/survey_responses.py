@@ -28,6 +28,7 @@ from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, survey_responses, survey_targets
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,7 @@ class SurveyResponse:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "survey_id": self.survey_id,
-            "employee_id": self.employee_id,
-            "answers": [answer.to_json() for answer in self.answers],
-            "submitted_at": self.submitted_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self, answers=[answer.to_json() for answer in self.answers])
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,11 +183,9 @@ def _unanswered_targets(conn: Connection, survey_id: str) -> int:
 
 
 def _response(row: Row[Any], anonymous: bool) -> SurveyResponse:
-    return SurveyResponse(
-        id=row.id,
-        survey_id=row.survey_id,
+    return from_row(
+        SurveyResponse,
+        row,
         employee_id=None if anonymous else row.employee_id,
         answers=tuple(Answer.from_json(raw) for raw in row.answers),
-        submitted_at=row.submitted_at,
-        updated_at=row.updated_at,
     )

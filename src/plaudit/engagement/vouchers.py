@@ -23,6 +23,7 @@ from plaudit.engagement.money import Money
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import vouchers
 from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH: Final = 16
@@ -62,28 +63,11 @@ class Voucher:
     created_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "redemption_id": self.redemption_id,
-            "employee_id": self.employee_id,
-            "code": self.code,
-            "value": self.value.to_json(),
-            "expires_at": self.expires_at,
-            "created_at": self.created_at,
-        }
+        return to_json(self, omit=("environment_id",), value=self.value.to_json())
 
 
 def voucher_record(row: Row[Any]) -> Voucher:
-    return Voucher(
-        id=row.id,
-        environment_id=row.environment_id,
-        redemption_id=row.redemption_id,
-        employee_id=row.employee_id,
-        code=row.code,
-        value=Money(amount=row.value_amount, currency=row.currency),
-        expires_at=row.expires_at,
-        created_at=row.created_at,
-    )
+    return from_row(Voucher, row, value=Money(amount=row.value_amount, currency=row.currency))
 
 
 def issue_voucher(
