@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from plaudit.domain.text_rules import can_name_anything
-from plaudit.engagement.recognition_rules import check_window
+from plaudit.engagement.post_queries import named_by_post, posts_query
 from plaudit.store.engagement_tables import recognition_receivers, recognitions
 from plaudit.store.pagination import Page, keyset, page_of
 from plaudit.store.rows import to_json
@@ -70,37 +69,31 @@ def recognition_page(
     limit: int,
     cursor: str | None,
 ) -> Page[Recognition]:
-    check_window(filters.since, filters.until)
-    table = recognitions.c
-    query = select(recognitions).where(table.environment_id == environment_id)
-    if filters.giver_id is not None:
-        query = query.where(table.giver_id == filters.giver_id)
-    if filters.receiver_id is not None:
-        query = query.where(
-            table.id.in_(
-                select(recognition_receivers.c.recognition_id).where(
-                    recognition_receivers.c.employee_id == filters.receiver_id
-                )
-            )
-        )
-    if filters.since is not None:
-        query = query.where(table.created_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(table.created_at < filters.until)
-    rows = conn.execute(keyset(query, table.id, "desc", cursor, limit)).all()
+    query = posts_query(
+        recognitions,
+        environment_id,
+        author=(recognitions.c.giver_id, filters.giver_id),
+        naming=(
+            recognition_receivers.c.recognition_id,
+            recognition_receivers.c.employee_id,
+            filters.receiver_id,
+        ),
+        since=filters.since,
+        until=filters.until,
+    )
+    rows = conn.execute(keyset(query, recognitions.c.id, "desc", cursor, limit)).all()
     return page_of(rows, limit, "desc", lambda shown: _with_receivers(conn, shown))
 
 
 def _with_receivers(conn: Connection, rows: Sequence[Row[Any]]) -> list[Recognition]:
     if not rows:
         return []
-    receivers: defaultdict[str, list[str]] = defaultdict(list)
-    for recognition_id, employee_id in conn.execute(
-        select(recognition_receivers.c.recognition_id, recognition_receivers.c.employee_id)
-        .where(recognition_receivers.c.recognition_id.in_([row.id for row in rows]))
-        .order_by(recognition_receivers.c.employee_id)
-    ):
-        receivers[recognition_id].append(employee_id)
+    receivers = named_by_post(
+        conn,
+        recognition_receivers.c.recognition_id,
+        recognition_receivers.c.employee_id,
+        [row.id for row in rows],
+    )
     return [
         Recognition(
             id=row.id,
