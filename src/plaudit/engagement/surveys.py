@@ -20,7 +20,7 @@ from plaudit.domain.ids import new_id
 from plaudit.domain.survey_results import SurveyResults
 from plaudit.domain.survey_rules import QuestionSpec, check_plain_text, define_questions
 from plaudit.engagement.directory import load_employees
-from plaudit.engagement.groups import group_member_ids
+from plaudit.engagement.group_audience import group_member_ids
 from plaudit.engagement.survey_completion import complete_survey, survey_results
 from plaudit.engagement.survey_records import (
     DRAFT,
