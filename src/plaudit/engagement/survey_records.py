@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, Table, func, select
 
 from plaudit.domain.errors import Conflict, NotFound
 from plaudit.domain.survey_rules import Answer, Question
@@ -100,23 +100,16 @@ def require_status(survey: Survey, wanted: str, action: str) -> None:
 
 
 def targeted_count(conn: Connection, survey_id: str) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(survey_targets)
-            .where(survey_targets.c.survey_id == survey_id)
-        ).scalar_one()
-    )
+    return _rows_of(conn, survey_targets, survey_id)
 
 
 def responded_count(conn: Connection, survey_id: str) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(survey_responses)
-            .where(survey_responses.c.survey_id == survey_id)
-        ).scalar_one()
-    )
+    return _rows_of(conn, survey_responses, survey_id)
+
+
+def _rows_of(conn: Connection, table: Table, survey_id: str) -> int:
+    query = select(func.count()).select_from(table).where(table.c.survey_id == survey_id)
+    return int(conn.execute(query).scalar_one())
 
 
 def survey_view(conn: Connection, survey: Survey) -> SurveyView:
