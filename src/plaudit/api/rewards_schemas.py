@@ -9,8 +9,8 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from plaudit.api.schemas import StrictModel
 from plaudit.domain.errors import ValidationFailed
+from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.money import Money, parse_money
-from plaudit.engagement.text_rules import text_problem
 
 
 def _storable(value: str) -> str:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from plaudit.events.models import StoredEvent
+from plaudit.store.pagination import MAX_PAGE_SIZE, Page
 
 T = TypeVar("T")
+Item = TypeVar("Item")
+
+# The query parameters of every list route.
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+PageCursor = Annotated[str | None, Query(max_length=512)]
 
 
 class StrictModel(BaseModel):
@@ -22,6 +30,15 @@ class ListResponse(BaseModel, Generic[T]):
     data: list[T]
     has_more: bool
     next_cursor: str | None = Field(description="Pass as `cursor` to get the next page")
+
+    @classmethod
+    def of(cls, page: Page[Item], out: Callable[[Item], T]) -> Self:
+        """The API's view of a service's page, each item shown by `out`."""
+        return cls(
+            data=[out(item) for item in page.items],
+            has_more=page.has_more,
+            next_cursor=page.next_cursor,
+        )
 
 
 class EventTypeOut(BaseModel):

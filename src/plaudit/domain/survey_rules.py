@@ -13,6 +13,7 @@ from typing import Any, Final, Literal, cast
 from plaudit.domain.errors import ValidationFailed
 from plaudit.domain.event_types.surveys import QUESTION_TYPES
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import text_problem
 
 QuestionType = Literal["rating", "nps", "single_choice", "multiple_choice", "text"]
 CHOICE_TYPES: Final = frozenset({"single_choice", "multiple_choice"})
@@ -83,17 +84,6 @@ class Answer:
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Answer:
         return cls(question_id=raw["question_id"], type=raw["type"], value=raw["value"])
-
-
-def text_problem(value: str) -> str | None:
-    """Why a string cannot be stored as given (PostgreSQL refuses NUL; JSON, lone surrogates)."""
-    if "\x00" in value:
-        return "must not contain NUL (\\u0000) characters"
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return "must be valid Unicode (no lone surrogates)"
-    return None
 
 
 def check_plain_text(value: str, field: str) -> None:

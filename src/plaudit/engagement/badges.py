@@ -18,11 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.recognition_rules import clean_text, optional_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import badges
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 1000
@@ -41,31 +43,15 @@ class Badge:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "icon_url": self.icon_url,
-            "active": self.active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self)
 
 
 def _badge(row: Row[Any]) -> Badge:
-    return Badge(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        icon_url=row.icon_url,
-        active=row.active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_row(Badge, row)
 
 
 def find_badge(conn: Connection, environment_id: str, badge_id: str) -> Badge | None:
-    if "\x00" in badge_id:  # no id has one, and PostgreSQL refuses it in a parameter
+    if not can_name_anything(badge_id):
         return None
     row = conn.execute(
         select(badges).where(badges.c.environment_id == environment_id, badges.c.id == badge_id)
@@ -164,17 +150,12 @@ class BadgeService:
         limit: int,
         cursor: str | None = None,
     ) -> Page[Badge]:
-        position = decode_cursor(cursor) if cursor else None
         query = select(badges).where(badges.c.environment_id == environment_id)
         if active is not None:
             query = query.where(badges.c.active == active)
-        if position is not None:
-            query = query.where(badges.c.id > position.after_id)
-        query = query.order_by(badges.c.id).limit(limit + 1)
+        query = keyset(query, badges.c.id, "asc", cursor, limit)
         rows = await self._db.read_with(lambda conn: conn.execute(query).all())
-        items = [_badge(row) for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items, encode_cursor(Cursor(items[-1].id, "asc")) if more else None)
+        return page_of(rows, limit, "asc", lambda shown: [_badge(row) for row in shown])
 
     async def update(self, environment_id: str, badge_id: str, changes: Mapping[str, Any]) -> Badge:
         """Change the given fields; `active: false` retires the badge."""

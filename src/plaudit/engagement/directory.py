@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, select
 
 from plaudit.domain.errors import Conflict, ValidationFailed
 from plaudit.store.engagement_tables import employees
+from plaudit.store.rows import from_row
 
 ACTIVE = "active"
 INACTIVE = "inactive"
@@ -50,20 +51,7 @@ class EmployeeRecord:
 
 
 def employee_record(row: Row[Any]) -> EmployeeRecord:
-    return EmployeeRecord(
-        id=row.id,
-        environment_id=row.environment_id,
-        external_id=row.external_id,
-        email=row.email,
-        name=row.name,
-        department=row.department,
-        location=row.location,
-        manager_id=row.manager_id,
-        hire_date=row.hire_date,
-        birth_date=row.birth_date,
-        time_zone=row.time_zone,
-        status=row.status,
-    )
+    return from_row(EmployeeRecord, row)
 
 
 def load_employees(

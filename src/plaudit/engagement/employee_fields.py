@@ -15,6 +15,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plaudit.domain.errors import ValidationFailed
+from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import ACTIVE, INACTIVE
 
 STATUSES: Final = (ACTIVE, INACTIVE)
@@ -78,18 +79,6 @@ def check_fields(
         values.setdefault("time_zone", DEFAULT_TIME_ZONE)
         values.setdefault("status", ACTIVE)
     return values, problems
-
-
-def text_problem(value: str) -> str | None:
-    """Why the text cannot be stored or looked up (both databases refuse these), or None."""
-    if "\x00" in value:
-        return "must not contain NUL (\\u0000) characters"
-    if not value.isascii():
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return "must be valid Unicode (no lone surrogates)"
-    return None
 
 
 def raise_first(problems: Sequence[FieldProblem]) -> None:

@@ -24,13 +24,13 @@ from typing import Any, Final, Literal
 
 from sqlalchemy import Connection, select
 
+from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import EmployeeRecord, employee_record
 from plaudit.engagement.employee_checks import UNIQUE_FIELDS, manager_chain
 from plaudit.engagement.employee_fields import (
     DEFAULT_TIME_ZONE,
     FieldProblem,
     check_fields,
-    text_problem,
 )
 from plaudit.engagement.employee_import_rows import RawRow
 from plaudit.store.engagement_tables import employees

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, func, or_, select
 
 from plaudit.domain.errors import NotFound
+from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import EmployeeRecord, employee_record
-from plaudit.engagement.employee_fields import text_problem
 from plaudit.store.engagement_tables import employees, group_members
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,7 @@ class EmployeeFilter:
 
 
 def employee_view(row: Row[Any]) -> Employee:
-    return Employee(
-        record=employee_record(row),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deactivated_at=row.deactivated_at,
-    )
+    return from_row(Employee, row, record=employee_record(row))
 
 
 def fetch_employee(conn: Connection, environment_id: str, employee_id: str) -> Employee:
@@ -100,14 +96,8 @@ def list_employees(
     if any(text_problem(value) for value in astuple(where) if value is not None):
         return Page(items=[], next_cursor=None)  # no employee holds such a value
     query = _filtered(select(employees).where(employees.c.environment_id == environment_id), where)
-    if cursor:
-        query = query.where(employees.c.id > decode_cursor(cursor).after_id)
-    rows = conn.execute(query.order_by(employees.c.id).limit(limit + 1)).all()
-    items = [employee_view(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return Page(
-        items=items, next_cursor=encode_cursor(Cursor(items[-1].id, "asc")) if more else None
-    )
+    rows = conn.execute(keyset(query, employees.c.id, "asc", cursor, limit)).all()
+    return page_of(rows, limit, "asc", lambda shown: [employee_view(r) for r in shown])
 
 
 def _filtered(query: Select[Any], where: EmployeeFilter) -> Select[Any]:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.settings import read_settings
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
@@ -131,6 +132,6 @@ class GivingBudgetService:
                 raise NotFound(f"no employee {employee_id}")
             return read_budget(conn, environment_id, employee_id, at)
 
-        if "\x00" in employee_id:  # no id has one, and PostgreSQL refuses it in a parameter
+        if not can_name_anything(employee_id):
             raise NotFound(f"no employee {employee_id!r}")
         return await self._db.read_with(unit)

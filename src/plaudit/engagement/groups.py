@@ -1,12 +1,11 @@
-"""Groups of employees (teams, departments, ...) and resolving them to their members.
+"""Groups of employees (teams, departments, ...): the service behind the groups API.
 
-Other parts (survey audiences, for one) call `group_member_ids` with the connection of
-their own transaction, so the audience they see is the one they commit with.
+Resolving groups to their members for other parts lives in `group_audience`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,61 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
-from plaudit.engagement.directory import ACTIVE, load_employees
-from plaudit.engagement.employee_fields import text_problem
+from plaudit.domain.text_rules import text_problem
+from plaudit.engagement.directory import load_employees
 from plaudit.engagement.employee_views import Employee, EmployeeFilter, list_employees
+from plaudit.engagement.group_audience import group_member_ids as group_member_ids  # old home
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
-from plaudit.store.engagement_tables import employees, group_members, groups
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
-
-
-def require_groups(
-    conn: Connection, environment_id: str, group_ids: Iterable[str], *, field: str = "group_ids"
-) -> list[str]:
-    """The distinct ids, in order; 422 `unknown_group` naming every id not in this environment."""
-    wanted = list(dict.fromkeys(group_ids))
-    if not wanted:
-        return wanted
-    askable = [group_id for group_id in wanted if text_problem(group_id) is None]
-    found = set(
-        conn.execute(
-            select(groups.c.id).where(
-                groups.c.environment_id == environment_id, groups.c.id.in_(askable)
-            )
-        ).scalars()
-    )
-    unknown = [group_id for group_id in wanted if group_id not in found]
-    if unknown:
-        raise ValidationFailed(
-            f"{field}: no group {', '.join(unknown)} in this environment",
-            code="unknown_group",
-            details={"field": field, "group_ids": unknown},
-        )
-    return wanted
-
-
-def group_member_ids(conn: Connection, environment_id: str, group_ids: Iterable[str]) -> set[str]:
-    """Ids of the active employees in any of the groups (a union).
-
-    Deactivated members stay in their groups (they come back with them when reactivated)
-    but are left out here: they can neither give nor receive anything. Raises
-    ValidationFailed `unknown_group` naming every group id not in this environment.
-    """
-    wanted = require_groups(conn, environment_id, group_ids)
-    if not wanted:
-        return set()
-    rows = conn.execute(
-        select(group_members.c.employee_id)
-        .join(employees, employees.c.id == group_members.c.employee_id)
-        .where(
-            group_members.c.group_id.in_(wanted),
-            employees.c.environment_id == environment_id,
-            employees.c.status == ACTIVE,
-        )
-    ).scalars()
-    return set(rows)
-
+from plaudit.store.engagement_tables import group_members, groups
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import to_json
 
 T = TypeVar("T")
 
@@ -87,15 +40,7 @@ class Group:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "description": self.description,
-            "member_count": self.member_count,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +89,10 @@ class GroupService:
             query = select(groups.c.id).where(groups.c.environment_id == environment_id)
             if kind is not None:
                 query = query.where(groups.c.kind == kind)
-            if cursor:
-                query = query.where(groups.c.id > decode_cursor(cursor).after_id)
-            ids = list(conn.execute(query.order_by(groups.c.id).limit(limit + 1)).scalars())
-            items = [_fetch(conn, environment_id, group_id) for group_id in ids[:limit]]
-            more = len(ids) > limit
-            return Page(items, encode_cursor(Cursor(items[-1].id, "asc")) if more else None)
+            ids = conn.execute(keyset(query, groups.c.id, "asc", cursor, limit)).scalars().all()
+            return page_of(
+                ids, limit, "asc", lambda shown: [_fetch(conn, environment_id, i) for i in shown]
+            )
 
         return await self._db.read_with(unit)
 

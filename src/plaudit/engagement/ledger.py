@@ -21,6 +21,7 @@ from plaudit.engagement.directory import EmployeeRecord
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import point_accounts, point_entries
+from plaudit.store.rows import from_row, to_json
 
 EntryKind = Literal["earn", "spend", "adjust", "expire"]
 # Reasons a credit can carry in `points.earned` (its catalog schema lists the same).
@@ -43,35 +44,12 @@ class PointEntry:
     created_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "employee_id": self.employee_id,
-            "kind": self.kind,
-            "amount": self.amount,
-            "balance_after": self.balance_after,
-            "reason": self.reason,
-            "source": (
-                {"type": self.source_type, "id": self.source_id} if self.source_type else None
-            ),
-            "note": self.note,
-            "created_at": self.created_at,
-        }
+        source = {"type": self.source_type, "id": self.source_id} if self.source_type else None
+        return to_json(self, omit=("environment_id", "source_type", "source_id"), source=source)
 
 
 def point_entry(row: Row[Any]) -> PointEntry:
-    return PointEntry(
-        id=row.id,
-        environment_id=row.environment_id,
-        employee_id=row.employee_id,
-        kind=row.kind,
-        amount=row.amount,
-        balance_after=row.balance_after,
-        reason=row.reason,
-        source_type=row.source_type,
-        source_id=row.source_id,
-        note=row.note,
-        created_at=row.created_at,
-    )
+    return from_row(PointEntry, row)
 
 
 def post_entry(

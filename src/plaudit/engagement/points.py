@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import EmployeeRecord, employee_record
 from plaudit.engagement.ledger import (
     EARN_REASONS,
@@ -31,11 +32,10 @@ from plaudit.engagement.ledger import (
     points_earned,
     post_entry,
 )
-from plaudit.engagement.text_rules import can_name_anything
 from plaudit.events.log import EventLog
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, point_accounts, point_entries
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 GrantKind = Literal["earn", "adjust", "expire"]
 
@@ -132,23 +132,18 @@ class PointsService:
         cursor: str | None,
     ) -> Page[PointEntry]:
         """The employee's entries, newest first."""
-        position = decode_cursor(cursor) if cursor else None
         query = select(point_entries).where(
             point_entries.c.environment_id == environment_id,
             point_entries.c.employee_id == employee_id,
         )
         if kind is not None:
             query = query.where(point_entries.c.kind == kind)
-        if position is not None:
-            query = query.where(point_entries.c.id < position.after_id)
-        query = query.order_by(point_entries.c.id.desc()).limit(limit + 1)
+        query = keyset(query, point_entries.c.id, "desc", cursor, limit)
 
         def unit(conn: Connection) -> Page[PointEntry]:
             _path_employee(conn, environment_id, employee_id, require_active=False)
             rows = conn.execute(query).all()
-            items = [point_entry(row) for row in rows[:limit]]
-            more = len(rows) > limit
-            return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+            return page_of(rows, limit, "desc", lambda shown: [point_entry(r) for r in shown])
 
         return await self._db.read_with(unit)
 

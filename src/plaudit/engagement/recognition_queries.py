@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from plaudit.engagement.recognition_rules import check_window
+from plaudit.domain.text_rules import can_name_anything
+from plaudit.engagement.post_queries import named_by_post, posts_query
 from plaudit.store.engagement_tables import recognition_receivers, recognitions
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,17 +29,7 @@ class Recognition:
     created_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "giver_id": self.giver_id,
-            "receiver_ids": list(self.receiver_ids),
-            "message": self.message,
-            "badge_id": self.badge_id,
-            "company_value": self.company_value,
-            "points_per_receiver": self.points_per_receiver,
-            "total_points": self.total_points,
-            "created_at": self.created_at,
-        }
+        return to_json(self, receiver_ids=list(self.receiver_ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +50,7 @@ def fetch_recognition(conn: Connection, environment_id: str, recognition_id: str
 def find_recognition(
     conn: Connection, environment_id: str, recognition_id: str
 ) -> Recognition | None:
-    if "\x00" in recognition_id:  # no id has one, and PostgreSQL refuses it in a parameter
+    if not can_name_anything(recognition_id):
         return None
     rows = conn.execute(
         select(recognitions).where(
@@ -78,42 +69,31 @@ def recognition_page(
     limit: int,
     cursor: str | None,
 ) -> Page[Recognition]:
-    check_window(filters.since, filters.until)
-    position = decode_cursor(cursor) if cursor else None
-    table = recognitions.c
-    query = select(recognitions).where(table.environment_id == environment_id)
-    if filters.giver_id is not None:
-        query = query.where(table.giver_id == filters.giver_id)
-    if filters.receiver_id is not None:
-        query = query.where(
-            table.id.in_(
-                select(recognition_receivers.c.recognition_id).where(
-                    recognition_receivers.c.employee_id == filters.receiver_id
-                )
-            )
-        )
-    if filters.since is not None:
-        query = query.where(table.created_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(table.created_at < filters.until)
-    if position is not None:
-        query = query.where(table.id < position.after_id)
-    rows = conn.execute(query.order_by(table.id.desc()).limit(limit + 1)).all()
-    items = _with_receivers(conn, rows[:limit])
-    more = len(rows) > limit
-    return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+    query = posts_query(
+        recognitions,
+        environment_id,
+        author=(recognitions.c.giver_id, filters.giver_id),
+        naming=(
+            recognition_receivers.c.recognition_id,
+            recognition_receivers.c.employee_id,
+            filters.receiver_id,
+        ),
+        since=filters.since,
+        until=filters.until,
+    )
+    rows = conn.execute(keyset(query, recognitions.c.id, "desc", cursor, limit)).all()
+    return page_of(rows, limit, "desc", lambda shown: _with_receivers(conn, shown))
 
 
 def _with_receivers(conn: Connection, rows: Sequence[Row[Any]]) -> list[Recognition]:
     if not rows:
         return []
-    receivers: defaultdict[str, list[str]] = defaultdict(list)
-    for recognition_id, employee_id in conn.execute(
-        select(recognition_receivers.c.recognition_id, recognition_receivers.c.employee_id)
-        .where(recognition_receivers.c.recognition_id.in_([row.id for row in rows]))
-        .order_by(recognition_receivers.c.employee_id)
-    ):
-        receivers[recognition_id].append(employee_id)
+    receivers = named_by_post(
+        conn,
+        recognition_receivers.c.recognition_id,
+        recognition_receivers.c.employee_id,
+        [row.id for row in rows],
+    )
     return [
         Recognition(
             id=row.id,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from plaudit.domain.errors import InvalidRequest, ValidationFailed
+from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.ledger import MAX_ENTRY_POINTS
 
 MAX_MESSAGE_LENGTH = 5000
@@ -29,21 +30,9 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
             code="text_too_long",
             details={"field": field, "max_length": max_length},
         )
-    # PostgreSQL text cannot hold NUL, and no database can store a lone surrogate.
-    if "\x00" in text:
-        raise ValidationFailed(
-            f"{field} must not contain NUL (\\u0000) characters",
-            code="invalid_text",
-            details={"field": field},
-        )
-    try:
-        text.encode()
-    except UnicodeEncodeError as exc:
-        raise ValidationFailed(
-            f"{field} must be valid Unicode (no lone surrogates)",
-            code="invalid_text",
-            details={"field": field},
-        ) from exc
+    problem = text_problem(text)
+    if problem is not None:
+        raise ValidationFailed(f"{field} {problem}", code="invalid_text", details={"field": field})
     return text
 
 

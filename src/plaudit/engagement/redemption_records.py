@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,10 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from plaudit.domain.errors import NotFound
-from plaudit.engagement.text_rules import can_name_anything
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.vouchers import Voucher, voucher_of_redemptions
 from plaudit.store.engagement_tables import redemptions
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,30 +31,12 @@ class Redemption:
     replayed: bool = False  # True when an Idempotency-Key found an earlier redemption
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "employee_id": self.employee_id,
-            "reward_id": self.reward_id,
-            "points_spent": self.points_spent,
-            "point_entry_id": self.point_entry_id,
-            "voucher": self.voucher.to_json() if self.voucher else None,
-            "idempotency_key": self.idempotency_key,
-            "created_at": self.created_at,
-        }
+        voucher = self.voucher.to_json() if self.voucher else None
+        return to_json(self, omit=("environment_id", "replayed"), voucher=voucher)
 
 
 def redemption_record(row: Row[Any], voucher: Voucher | None) -> Redemption:
-    return Redemption(
-        id=row.id,
-        environment_id=row.environment_id,
-        employee_id=row.employee_id,
-        reward_id=row.reward_id,
-        points_spent=row.points_spent,
-        point_entry_id=row.point_entry_id,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-        voucher=voucher,
-    )
+    return from_row(Redemption, row, voucher=voucher)
 
 
 def redemption_by_key(conn: Connection, environment_id: str, key: str) -> Redemption | None:
@@ -91,19 +75,17 @@ def list_redemptions(
     cursor: str | None,
 ) -> Page[Redemption]:
     """Redemptions, newest first."""
-    position = decode_cursor(cursor) if cursor else None
+    query = select(redemptions).where(redemptions.c.environment_id == environment_id)
+    query = keyset(query, redemptions.c.id, "desc", cursor, limit)
     if not all(can_name_anything(f) for f in (employee_id or "", reward_id or "")):
         return Page([], None)  # no row has such an id
-    query = select(redemptions).where(redemptions.c.environment_id == environment_id)
     if employee_id is not None:
         query = query.where(redemptions.c.employee_id == employee_id)
     if reward_id is not None:
         query = query.where(redemptions.c.reward_id == reward_id)
-    if position is not None:
-        query = query.where(redemptions.c.id < position.after_id)
-    rows = conn.execute(query.order_by(redemptions.c.id.desc()).limit(limit + 1)).all()
-    shown = rows[:limit]
-    issued = voucher_of_redemptions(conn, [row.id for row in shown])
-    items = [redemption_record(row, issued.get(row.id)) for row in shown]
-    more = len(rows) > limit
-    return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+
+    def build(shown: Sequence[Row[Any]]) -> list[Redemption]:
+        issued = voucher_of_redemptions(conn, [row.id for row in shown])
+        return [redemption_record(row, issued.get(row.id)) for row in shown]
+
+    return page_of(conn.execute(query).all(), limit, "desc", build)

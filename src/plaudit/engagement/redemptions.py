@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Connection, update
 
@@ -113,19 +113,18 @@ class RedemptionService:
             now=now,
             source=("redemption", redemption_id),
         )
+        row: dict[str, Any] = {
+            "id": redemption_id,
+            "environment_id": employee.environment_id,
+            "employee_id": employee.id,
+            "reward_id": reward.id,
+            "points_spent": reward.point_cost,
+            "point_entry_id": entry.id,
+            "idempotency_key": idempotency_key,
+            "created_at": now,
+        }
         inserted = conn.execute(
-            insert_or_ignore(conn, redemptions)
-            .values(
-                id=redemption_id,
-                environment_id=employee.environment_id,
-                employee_id=employee.id,
-                reward_id=reward.id,
-                points_spent=reward.point_cost,
-                point_entry_id=entry.id,
-                idempotency_key=idempotency_key,
-                created_at=now,
-            )
-            .returning(redemptions.c.id)
+            insert_or_ignore(conn, redemptions).values(**row).returning(redemptions.c.id)
         ).first()
         if inserted is None:
             raise _KeyTaken()  # rolls back our stock and points; the twin's result stands
@@ -142,17 +141,7 @@ class RedemptionService:
             [_reward_redeemed(employee, reward, entry, voucher), _voucher_issued(employee, voucher)]
         )
         self._event_log.store(conn, employee.environment_id, drafts)
-        return Redemption(
-            id=redemption_id,
-            environment_id=employee.environment_id,
-            employee_id=employee.id,
-            reward_id=reward.id,
-            points_spent=reward.point_cost,
-            point_entry_id=entry.id,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            voucher=voucher,
-        )
+        return Redemption(**row, voucher=voucher)
 
     async def get(self, environment_id: str, redemption_id: str) -> Redemption:
         return await self._db.read_with(

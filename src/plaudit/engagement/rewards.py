@@ -17,12 +17,13 @@ from sqlalchemy import Connection, Row, select, update
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.ledger import MAX_ENTRY_POINTS
 from plaudit.engagement.money import Money
-from plaudit.engagement.text_rules import can_name_anything
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import rewards
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 MAX_STOCK: Final = 1_000_000_000
 MAX_VALID_DAYS: Final = 3650
@@ -47,18 +48,7 @@ class Reward:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "point_cost": self.point_cost,
-            "value": self.value.to_json(),
-            "stock": self.stock,
-            "voucher_valid_days": self.voucher_valid_days,
-            "active": self.active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self, omit=("environment_id",), value=self.value.to_json())
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +63,7 @@ class RewardSpec:
 
 
 def reward_record(row: Row[Any]) -> Reward:
-    return Reward(
-        id=row.id,
-        environment_id=row.environment_id,
-        name=row.name,
-        description=row.description,
-        point_cost=row.point_cost,
-        value=Money(amount=row.value_amount, currency=row.currency),
-        stock=row.stock,
-        voucher_valid_days=row.voucher_valid_days,
-        active=row.active,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_row(Reward, row, value=Money(amount=row.value_amount, currency=row.currency))
 
 
 def find_reward(conn: Connection, environment_id: str, reward_id: str) -> Reward | None:
@@ -134,19 +112,14 @@ class RewardService:
     async def list(
         self, environment_id: str, *, active: bool | None, limit: int, cursor: str | None
     ) -> Page[Reward]:
-        position = decode_cursor(cursor) if cursor else None
         query = select(rewards).where(rewards.c.environment_id == environment_id)
         if active is not None:
             query = query.where(rewards.c.active.is_(active))
-        if position is not None:
-            query = query.where(rewards.c.id > position.after_id)
-        query = query.order_by(rewards.c.id).limit(limit + 1)
+        query = keyset(query, rewards.c.id, "asc", cursor, limit)
 
         def unit(conn: Connection) -> Page[Reward]:
             rows = conn.execute(query).all()
-            items = [reward_record(row) for row in rows[:limit]]
-            more = len(rows) > limit
-            return Page(items, encode_cursor(Cursor(items[-1].id, "asc")) if more else None)
+            return page_of(rows, limit, "asc", lambda shown: [reward_record(r) for r in shown])
 
         return await self._db.read_with(unit)
 

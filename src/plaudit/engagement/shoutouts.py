@@ -7,7 +7,6 @@ them twice in the `shoutout.posted` payload.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,18 +17,19 @@ from sqlalchemy import Connection, Row, select
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employee, load_employees
+from plaudit.engagement.post_queries import named_by_post, posts_query
 from plaudit.engagement.recognition_rules import (
     MAX_MESSAGE_LENGTH,
     check_people,
-    check_window,
     clean_text,
 )
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import shoutout_mentions, shoutouts
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class ShoutoutService:
 
     async def get(self, environment_id: str, shoutout_id: str) -> Shoutout:
         def unit(conn: Connection) -> list[Shoutout]:
-            if "\x00" in shoutout_id:  # no id has one, and PostgreSQL refuses it
+            if not can_name_anything(shoutout_id):
                 return []
             rows = conn.execute(
                 select(shoutouts).where(
@@ -136,46 +136,33 @@ class ShoutoutService:
         cursor: str | None = None,
     ) -> Page[Shoutout]:
         """Newest first."""
-        check_window(filters.since, filters.until)
-        position = decode_cursor(cursor) if cursor else None
-        table = shoutouts.c
-        query = select(shoutouts).where(table.environment_id == environment_id)
-        if filters.author_id is not None:
-            query = query.where(table.author_id == filters.author_id)
-        if filters.mention_id is not None:
-            query = query.where(
-                table.id.in_(
-                    select(shoutout_mentions.c.shoutout_id).where(
-                        shoutout_mentions.c.employee_id == filters.mention_id
-                    )
-                )
-            )
-        if filters.since is not None:
-            query = query.where(table.created_at >= filters.since)
-        if filters.until is not None:
-            query = query.where(table.created_at < filters.until)
-        if position is not None:
-            query = query.where(table.id < position.after_id)
-        query = query.order_by(table.id.desc()).limit(limit + 1)
+        query = posts_query(
+            shoutouts,
+            environment_id,
+            author=(shoutouts.c.author_id, filters.author_id),
+            naming=(
+                shoutout_mentions.c.shoutout_id,
+                shoutout_mentions.c.employee_id,
+                filters.mention_id,
+            ),
+            since=filters.since,
+            until=filters.until,
+        )
+        query = keyset(query, shoutouts.c.id, "desc", cursor, limit)
 
-        def unit(conn: Connection) -> tuple[list[Shoutout], bool]:
+        def unit(conn: Connection) -> Page[Shoutout]:
             rows = conn.execute(query).all()
-            return _with_mentions(conn, rows[:limit]), len(rows) > limit
+            return page_of(rows, limit, "desc", lambda shown: _with_mentions(conn, shown))
 
-        items, more = await self._db.read_with(unit)
-        return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+        return await self._db.read_with(unit)
 
 
 def _with_mentions(conn: Connection, rows: Sequence[Row[Any]]) -> list[Shoutout]:
     if not rows:
         return []
-    mentions: defaultdict[str, list[str]] = defaultdict(list)
-    for shoutout_id, employee_id in conn.execute(
-        select(shoutout_mentions.c.shoutout_id, shoutout_mentions.c.employee_id)
-        .where(shoutout_mentions.c.shoutout_id.in_([row.id for row in rows]))
-        .order_by(shoutout_mentions.c.employee_id)
-    ):
-        mentions[shoutout_id].append(employee_id)
+    mentions = named_by_post(
+        conn, shoutout_mentions.c.shoutout_id, shoutout_mentions.c.employee_id, [r.id for r in rows]
+    )
     return [
         Shoutout(row.id, row.author_id, row.message, tuple(mentions[row.id]), row.created_at)
         for row in rows

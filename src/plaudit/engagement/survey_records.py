@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, Table, func, select
 
 from plaudit.domain.errors import Conflict, NotFound
 from plaudit.domain.survey_rules import Answer, Question
 from plaudit.store.engagement_tables import survey_responses, survey_targets, surveys
+from plaudit.store.rows import from_row, to_json
 
 DRAFT: Final = "draft"
 PUBLISHED: Final = "published"
@@ -37,22 +38,12 @@ class Survey:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "questions": [question.to_json() for question in self.questions],
-            "anonymous": self.anonymous,
-            "allow_edits": self.allow_edits,
-            "status": self.status,
-            "audience_groups": list(self.audience_groups),
-            "closes_at": self.closes_at,
-            "published_at": self.published_at,
-            "completed_at": self.completed_at,
-            "completion_reason": self.completion_reason,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(
+            self,
+            omit=("environment_id",),
+            questions=[question.to_json() for question in self.questions],
+            audience_groups=list(self.audience_groups),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +59,11 @@ class SurveyView:
 
 
 def survey_record(row: Row[Any]) -> Survey:
-    return Survey(
-        id=row.id,
-        environment_id=row.environment_id,
-        title=row.title,
-        description=row.description,
+    return from_row(
+        Survey,
+        row,
         questions=tuple(Question.from_json(raw) for raw in row.questions),
-        anonymous=row.anonymous,
-        allow_edits=row.allow_edits,
-        status=row.status,
         audience_groups=tuple(row.audience_groups),
-        closes_at=row.closes_at,
-        published_at=row.published_at,
-        completed_at=row.completed_at,
-        completion_reason=row.completion_reason,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 
@@ -120,23 +100,16 @@ def require_status(survey: Survey, wanted: str, action: str) -> None:
 
 
 def targeted_count(conn: Connection, survey_id: str) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(survey_targets)
-            .where(survey_targets.c.survey_id == survey_id)
-        ).scalar_one()
-    )
+    return _rows_of(conn, survey_targets, survey_id)
 
 
 def responded_count(conn: Connection, survey_id: str) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(survey_responses)
-            .where(survey_responses.c.survey_id == survey_id)
-        ).scalar_one()
-    )
+    return _rows_of(conn, survey_responses, survey_id)
+
+
+def _rows_of(conn: Connection, table: Table, survey_id: str) -> int:
+    query = select(func.count()).select_from(table).where(table.c.survey_id == survey_id)
+    return int(conn.execute(query).scalar_one())
 
 
 def survey_view(conn: Connection, survey: Survey) -> SurveyView:

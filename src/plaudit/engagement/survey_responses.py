@@ -27,7 +27,8 @@ from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees, survey_responses, survey_targets
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +41,7 @@ class SurveyResponse:
     updated_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "survey_id": self.survey_id,
-            "employee_id": self.employee_id,
-            "answers": [answer.to_json() for answer in self.answers],
-            "submitted_at": self.submitted_at,
-            "updated_at": self.updated_at,
-        }
+        return to_json(self, answers=[answer.to_json() for answer in self.answers])
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,21 +101,17 @@ class SurveyResponseService:
         self, environment_id: str, survey_id: str, *, limit: int, cursor: str | None
     ) -> Page[SurveyResponse]:
         """Oldest first; anonymous surveys' responses carry no employee id."""
-        position = decode_cursor(cursor) if cursor else None
 
         def unit(conn: Connection) -> tuple[Survey, list[Row[Any]]]:
             survey = load_survey(conn, environment_id, survey_id)
             query = select(survey_responses).where(survey_responses.c.survey_id == survey.id)
-            if position is not None:
-                query = query.where(survey_responses.c.id > position.after_id)
-            rows = conn.execute(query.order_by(survey_responses.c.id).limit(limit + 1)).all()
+            rows = conn.execute(keyset(query, survey_responses.c.id, "asc", cursor, limit)).all()
             return survey, list(rows)
 
         survey, rows = await self._db.read_with(unit)
-        items = [_response(row, survey.anonymous) for row in rows[:limit]]
-        more = len(rows) > limit
-        next_cursor = encode_cursor(Cursor(items[-1].id, "asc")) if more else None
-        return Page(items=items, next_cursor=next_cursor)
+        return page_of(
+            rows, limit, "asc", lambda shown: [_response(r, survey.anonymous) for r in shown]
+        )
 
 
 def _require_target(conn: Connection, survey: Survey, employee_id: str) -> None:
@@ -193,11 +183,9 @@ def _unanswered_targets(conn: Connection, survey_id: str) -> int:
 
 
 def _response(row: Row[Any], anonymous: bool) -> SurveyResponse:
-    return SurveyResponse(
-        id=row.id,
-        survey_id=row.survey_id,
+    return from_row(
+        SurveyResponse,
+        row,
         employee_id=None if anonymous else row.employee_id,
         answers=tuple(Answer.from_json(raw) for raw in row.answers),
-        submitted_at=row.submitted_at,
-        updated_at=row.updated_at,
     )

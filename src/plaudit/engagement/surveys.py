@@ -20,7 +20,7 @@ from plaudit.domain.ids import new_id
 from plaudit.domain.survey_results import SurveyResults
 from plaudit.domain.survey_rules import QuestionSpec, check_plain_text, define_questions
 from plaudit.engagement.directory import load_employees
-from plaudit.engagement.groups import group_member_ids
+from plaudit.engagement.group_audience import group_member_ids
 from plaudit.engagement.survey_completion import complete_survey, survey_results
 from plaudit.engagement.survey_records import (
     DRAFT,
@@ -36,7 +36,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import survey_responses, survey_targets, surveys
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
 
 EDITABLE: Final = frozenset(
     {"title", "description", "questions", "anonymous", "allow_edits", "closes_at"}
@@ -203,13 +203,10 @@ class SurveyService:
                 f"status must be one of {', '.join(STATUSES)}",
                 details={"field": "status", "value": status},
             )
-        position = decode_cursor(cursor) if cursor else None
         query = select(surveys).where(surveys.c.environment_id == environment_id)
         if status is not None:
             query = query.where(surveys.c.status == status)
-        if position is not None:
-            query = query.where(surveys.c.id < position.after_id)
-        query = query.order_by(surveys.c.id.desc()).limit(limit + 1)
+        query = keyset(query, surveys.c.id, "desc", cursor, limit)
 
         def unit(conn: Connection) -> list[SurveyView]:
             found = [survey_record(row) for row in conn.execute(query).all()]
@@ -219,10 +216,7 @@ class SurveyService:
             return [SurveyView(s, targeted.get(s.id, 0), responded.get(s.id, 0)) for s in found]
 
         rows = await self._db.read_with(unit)
-        items = rows[:limit]
-        more = len(rows) > limit
-        next_cursor = encode_cursor(Cursor(items[-1].survey.id, "desc")) if more else None
-        return Page(items=items, next_cursor=next_cursor)
+        return page_of(rows, limit, "desc", list, id_of=lambda view: view.survey.id)
 
 
 def _counts(conn: Connection, column: Any, survey_ids: list[str]) -> dict[str, int]:

@@ -18,11 +18,12 @@ from sqlalchemy import Connection, Row, select
 
 from plaudit.domain.errors import NotFound
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.money import Money
-from plaudit.engagement.text_rules import can_name_anything
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import vouchers
-from plaudit.store.pagination import Cursor, Page, decode_cursor, encode_cursor
+from plaudit.store.pagination import Page, keyset, page_of
+from plaudit.store.rows import from_row, to_json
 
 ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH: Final = 16
@@ -62,28 +63,11 @@ class Voucher:
     created_at: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "redemption_id": self.redemption_id,
-            "employee_id": self.employee_id,
-            "code": self.code,
-            "value": self.value.to_json(),
-            "expires_at": self.expires_at,
-            "created_at": self.created_at,
-        }
+        return to_json(self, omit=("environment_id",), value=self.value.to_json())
 
 
 def voucher_record(row: Row[Any]) -> Voucher:
-    return Voucher(
-        id=row.id,
-        environment_id=row.environment_id,
-        redemption_id=row.redemption_id,
-        employee_id=row.employee_id,
-        code=row.code,
-        value=Money(amount=row.value_amount, currency=row.currency),
-        expires_at=row.expires_at,
-        created_at=row.created_at,
-    )
+    return from_row(Voucher, row, value=Money(amount=row.value_amount, currency=row.currency))
 
 
 def issue_voucher(
@@ -147,20 +131,16 @@ def list_vouchers(
     cursor: str | None,
 ) -> Page[Voucher]:
     """Vouchers, newest first; `code` as a person typed it (see `normalize_code`)."""
-    position = decode_cursor(cursor) if cursor else None
+    query = select(vouchers).where(vouchers.c.environment_id == environment_id)
+    query = keyset(query, vouchers.c.id, "desc", cursor, limit)
     if not all(can_name_anything(f) for f in (employee_id or "", code or "")):
         return Page([], None)  # no row has such a value
-    query = select(vouchers).where(vouchers.c.environment_id == environment_id)
     if employee_id is not None:
         query = query.where(vouchers.c.employee_id == employee_id)
     if code is not None:
         query = query.where(vouchers.c.code == normalize_code(code))
-    if position is not None:
-        query = query.where(vouchers.c.id < position.after_id)
-    rows = conn.execute(query.order_by(vouchers.c.id.desc()).limit(limit + 1)).all()
-    items = [voucher_record(row) for row in rows[:limit]]
-    more = len(rows) > limit
-    return Page(items, encode_cursor(Cursor(items[-1].id, "desc")) if more else None)
+    rows = conn.execute(query).all()
+    return page_of(rows, limit, "desc", lambda shown: [voucher_record(r) for r in shown])
 
 
 def get_voucher(conn: Connection, environment_id: str, voucher_id: str) -> Voucher:

@@ -21,6 +21,7 @@ from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, InvalidEventData, InvalidRequest
 from plaudit.domain.event_catalog import EventCatalog, EventDataInvalid, UnknownEventType
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import text_problem
 from plaudit.events.models import EventDraft, EventHook, StoredEvent, stored_event
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.tables import events
@@ -173,20 +174,9 @@ def _check_storable(draft: EventDraft) -> None:
     if problem is not None:
         path, message = problem
         raise InvalidEventData(f"{path}: {message}", details=[{"path": path, "message": message}])
-    key_problem = _string_problem(draft.idempotency_key or "")
+    key_problem = text_problem(draft.idempotency_key or "")
     if key_problem is not None:
         raise InvalidRequest(f"idempotency key {key_problem}", code="invalid_idempotency_key")
-
-
-def _string_problem(value: str) -> str | None:
-    if "\x00" in value:
-        return "must not contain NUL (\\u0000) characters"
-    if not value.isascii():
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return "must be valid Unicode (no lone surrogates)"
-    return None
 
 
 def _storage_problem(data: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -200,7 +190,7 @@ def _storage_problem(data: Mapping[str, Any]) -> tuple[str, str] | None:
     while pending:
         path, node = pending.pop()
         if isinstance(node, str):
-            problem = _string_problem(node)
+            problem = text_problem(node)
             if problem is not None:
                 return path, f"string {problem}"
         elif isinstance(node, bool):
@@ -217,7 +207,7 @@ def _storage_problem(data: Mapping[str, Any]) -> tuple[str, str] | None:
                     child = f"{path}.{key}"
                 else:
                     child = f"{path}[{orjson.dumps(str(key), default=str).decode()}]"
-                key_problem = _string_problem(key) if isinstance(key, str) else None
+                key_problem = text_problem(key) if isinstance(key, str) else None
                 if key_problem is not None:
                     return child, f"key {key_problem}"
                 pending.append((child, value))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from plaudit.domain.errors import InvalidRequest, NotFound
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, StoredEvent, stored_event
 from plaudit.store.database import Database
@@ -50,7 +51,7 @@ class EventService:
         return stored[0]
 
     async def get(self, environment_id: str, event_id: str) -> StoredEvent:
-        if "\x00" in event_id:  # no id has one, and PostgreSQL refuses it in a parameter
+        if not can_name_anything(event_id):
             raise NotFound(f"no event {event_id}")
         async with self._db.read() as conn:
             row = (

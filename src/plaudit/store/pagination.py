@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from operator import attrgetter
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
+from sqlalchemy import ColumnElement, Select
 
 from plaudit.domain.errors import InvalidRequest
 
 Order = Literal["asc", "desc"]
 T = TypeVar("T")
+R = TypeVar("R")
+S = TypeVar("S", bound=Select[Any])
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -50,3 +55,29 @@ def decode_cursor(token: str) -> Cursor:
     if not isinstance(after, str) or "\x00" in after or order not in ("asc", "desc"):
         raise InvalidRequest("cursor is not one this API issued", code="invalid_cursor")
     return Cursor(after_id=after, order=order)
+
+
+def keyset(
+    query: S, id_column: ColumnElement[str], order: Order, cursor: str | None, limit: int
+) -> S:
+    """`query` resumed after the cursor's id, in id order, with one row past `limit`.
+
+    The extra row only tells `page_of` whether another page follows.
+    """
+    if cursor:
+        after = decode_cursor(cursor).after_id
+        query = query.where(id_column > after if order == "asc" else id_column < after)
+    return query.order_by(id_column if order == "asc" else id_column.desc()).limit(limit + 1)
+
+
+def page_of(
+    rows: Sequence[R],
+    limit: int,
+    order: Order,
+    build: Callable[[Sequence[R]], list[T]],
+    id_of: Callable[[T], str] = attrgetter("id"),
+) -> Page[T]:
+    """The page of the first `limit` rows of a `keyset` query, built into items by `build`."""
+    items = build(rows[:limit])
+    more = len(rows) > limit
+    return Page(items, encode_cursor(Cursor(id_of(items[-1]), order)) if more else None)

@@ -6,27 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, func, select
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
 from plaudit.engagement.directory import EmployeeRecord
 from plaudit.engagement.ledger import balance_of
-from plaudit.store.engagement_tables import (
-    employees as employees_table,
-)
-from plaudit.store.engagement_tables import (
-    giving_budget_usage,
-    point_entries,
-    recognition_receivers,
-    recognitions,
-    shoutout_mentions,
-    shoutouts,
-)
-from plaudit.store.tables import events
+from plaudit.store.engagement_tables import giving_budget_usage
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.engagement.factories import make_employee
+from tests.integration.engagement.store_snapshot import environment_rows
 
 
 def env_of(org: CreatedOrganization) -> str:
@@ -69,54 +58,18 @@ class Written:
 
 
 async def written(container: Container, org: CreatedOrganization) -> Written:
-    environment_id = env_of(org)
-
-    def count(conn: Connection, query: Any) -> int:
-        return int(conn.execute(select(func.count()).select_from(query.subquery())).scalar_one())
-
-    def unit(conn: Connection) -> Written:
-        mine = select(recognitions.c.id).where(recognitions.c.environment_id == environment_id)
-        posts = select(shoutouts.c.id).where(shoutouts.c.environment_id == environment_id)
-        return Written(
-            events=count(
-                conn, select(events.c.id).where(events.c.environment_id == environment_id)
-            ),
-            recognitions=count(conn, mine),
-            receivers=count(
-                conn,
-                select(recognition_receivers.c.employee_id).where(
-                    recognition_receivers.c.recognition_id.in_(mine)
-                ),
-            ),
-            point_entries=count(
-                conn,
-                select(point_entries.c.id).where(point_entries.c.environment_id == environment_id),
-            ),
-            budget_usage=_usage_in(conn, environment_id),
-            shoutouts=count(conn, posts),
-            mentions=count(
-                conn,
-                select(shoutout_mentions.c.employee_id).where(
-                    shoutout_mentions.c.shoutout_id.in_(posts)
-                ),
-            ),
-        )
-
-    return await container.db.read_with(unit)
-
-
-def _usage_in(conn: Connection, environment_id: str) -> int:
-    """Points given in every month by the environment's employees."""
-    total = conn.execute(
-        select(func.coalesce(func.sum(giving_budget_usage.c.points_given), 0)).where(
-            giving_budget_usage.c.employee_id.in_(
-                select(employees_table.c.id).where(
-                    employees_table.c.environment_id == environment_id
-                )
-            )
-        )
-    ).scalar_one()
-    return int(total)
+    rows = await environment_rows(container, env_of(org))
+    usage = rows["giving_budget_usage"]
+    points_given = giving_budget_usage.c.keys().index("points_given")
+    return Written(
+        events=len(rows["events"]),
+        recognitions=len(rows["recognitions"]),
+        receivers=len(rows["recognition_receivers"]),
+        point_entries=len(rows["point_entries"]),
+        budget_usage=sum(row[points_given] for row in usage),
+        shoutouts=len(rows["shoutouts"]),
+        mentions=len(rows["shoutout_mentions"]),
+    )
 
 
 async def balance(container: Container, employee: EmployeeRecord) -> int:

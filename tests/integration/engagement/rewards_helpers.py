@@ -11,10 +11,10 @@ from sqlalchemy import Connection, func, select
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
-from plaudit.store.engagement_tables import point_entries, redemptions, rewards, vouchers
-from plaudit.store.tables import events
+from plaudit.store.engagement_tables import point_entries
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
+from tests.integration.engagement.store_snapshot import Rows, environment_rows
 
 
 def env_id(org: CreatedOrganization) -> str:
@@ -80,35 +80,10 @@ async def events_of(
     return found
 
 
-async def written(container: Container, org: CreatedOrganization) -> dict[str, Any]:
+async def written(container: Container, org: CreatedOrganization) -> Rows:
     """What the organization's production environment holds: compared before and after a
     refused request to prove it wrote nothing."""
-    environment_id = env_id(org)
-
-    def count(conn: Connection, table: Any) -> int:
-        return int(
-            conn.execute(
-                select(func.count())
-                .select_from(table)
-                .where(table.c.environment_id == environment_id)
-            ).scalar_one()
-        )
-
-    def unit(conn: Connection) -> dict[str, Any]:
-        stock = conn.execute(
-            select(rewards.c.id, rewards.c.stock, rewards.c.updated_at).where(
-                rewards.c.environment_id == environment_id
-            )
-        ).all()
-        return {
-            "entries": count(conn, point_entries),
-            "redemptions": count(conn, redemptions),
-            "vouchers": count(conn, vouchers),
-            "events": count(conn, events),
-            "rewards": sorted((row.id, row.stock, row.updated_at) for row in stock),
-        }
-
-    return await container.db.read_with(unit)
+    return await environment_rows(container, env_id(org))
 
 
 async def entries_sum(container: Container, employee_id: str) -> int:

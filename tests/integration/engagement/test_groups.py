@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
 from plaudit.domain.errors import ValidationFailed
-from plaudit.engagement.groups import group_member_ids
+from plaudit.engagement.group_audience import group_member_ids
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.engagement.employee_helpers import (

@@ -10,8 +10,8 @@ from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.recognition_schemas import BadgeIn, BadgeOut, BadgePatch
-from plaudit.api.schemas import ListResponse
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/badges", tags=["badges"], responses=error_responses(401, 403))
 _WRITE_ERRORS = error_responses(400, 409, 413, 415, 422)
@@ -38,17 +38,13 @@ async def list_badges(
     active: Annotated[
         bool | None, Query(description="Only active (true) or retired (false)")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[BadgeOut]:
     page = await container.badges.list(
         principal.environment_id, active=active, limit=limit, cursor=cursor
     )
-    return ListResponse[BadgeOut](
-        data=[BadgeOut(**b.to_json()) for b in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[BadgeOut].of(page, lambda b: BadgeOut(**b.to_json()))
 
 
 @router.get("/{badge_id}", summary="One badge", responses=error_responses(404))

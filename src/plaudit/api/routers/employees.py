@@ -19,11 +19,11 @@ from plaudit.api.employee_schemas import (
     StatusChangeIn,
 )
 from plaudit.api.errors import error_responses
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.domain.errors import UnsupportedMediaType
 from plaudit.engagement.employee_import_rows import MAX_ROWS, rows_from_csv, rows_from_json
 from plaudit.engagement.employee_views import Employee, EmployeeFilter
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(
     prefix="/api/v1/employees", tags=["employees"], responses=error_responses(401, 403)
@@ -69,8 +69,8 @@ async def list_employees(
     q: Annotated[
         str | None, Query(max_length=200, description="Substring of the name or email")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[EmployeeOut]:
     where = EmployeeFilter(
         status=status,
@@ -85,9 +85,7 @@ async def list_employees(
     page = await container.employees.list(
         principal.environment_id, where, limit=limit, cursor=cursor
     )
-    return ListResponse[EmployeeOut](
-        data=[_out(e) for e in page.items], has_more=page.has_more, next_cursor=page.next_cursor
-    )
+    return ListResponse[EmployeeOut].of(page, _out)
 
 
 @router.post(

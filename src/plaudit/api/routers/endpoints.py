@@ -25,11 +25,11 @@ from plaudit.api.delivery_schemas import (
 )
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.delivery.queries import AttemptFilter
 from plaudit.domain.errors import InvalidRequest
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(
     prefix="/api/v1/endpoints", tags=["endpoints"], responses=error_responses(401, 403)
@@ -62,15 +62,11 @@ async def create_endpoint(
 async def list_endpoints(
     principal: AdminPrincipal,
     container: AppContainer,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[EndpointOut]:
     page = await container.endpoints.list(principal.environment_id, limit=limit, cursor=cursor)
-    return ListResponse[EndpointOut](
-        data=[EndpointOut(**e.to_json()) for e in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[EndpointOut].of(page, lambda e: EndpointOut(**e.to_json()))
 
 
 @router.get("/{endpoint_id}", summary="One endpoint", responses=error_responses(404))
@@ -182,8 +178,8 @@ async def list_attempts(
     message_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[AttemptOut]:
     for value, name in ((since, "since"), (until, "until")):
         if value is not None:
@@ -195,11 +191,7 @@ async def list_attempts(
         limit=limit,
         cursor=cursor,
     )
-    return ListResponse[AttemptOut](
-        data=[AttemptOut(**a) for a in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[AttemptOut].of(page, lambda a: AttemptOut(**a))
 
 
 @router.get(

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Header, Query, Response
 from plaudit.api.auth import AdminPrincipal, EventsWriter
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
-from plaudit.api.schemas import EventOut, ListResponse, PublishEventIn
+from plaudit.api.schemas import EventOut, ListResponse, PageCursor, PageLimit, PublishEventIn
 from plaudit.domain.errors import InvalidRequest
 from plaudit.events.service import EventFilter
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Order
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE, Order
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=error_responses(401, 403))
 
@@ -65,8 +65,8 @@ async def list_events(
     type: Annotated[list[str] | None, Query(description="Repeat to match several types")] = None,
     since: Annotated[datetime | None, Query(description="Created at or after (RFC 3339)")] = None,
     until: Annotated[datetime | None, Query(description="Created before (RFC 3339)")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
     order: Annotated[Order, Query()] = "desc",
 ) -> ListResponse[EventOut]:
     for bound, name in ((since, "since"), (until, "until")):
@@ -79,11 +79,7 @@ async def list_events(
         cursor=cursor,
         order=order,
     )
-    return ListResponse[EventOut](
-        data=[EventOut.of(e) for e in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[EventOut].of(page, EventOut.of)
 
 
 @router.get("/{event_id}", summary="One event", responses=error_responses(404))

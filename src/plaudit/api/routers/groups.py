@@ -20,7 +20,7 @@ from plaudit.api.employee_schemas import (
 from plaudit.api.errors import error_responses
 from plaudit.api.schemas import ListResponse
 from plaudit.domain.errors import ValidationFailed
-from plaudit.engagement.employee_fields import text_problem
+from plaudit.domain.text_rules import text_problem
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"], responses=error_responses(401, 403))
@@ -53,11 +53,7 @@ async def list_groups(
     page = await container.groups.list(
         principal.environment_id, kind=kind, limit=limit, cursor=cursor
     )
-    return ListResponse[GroupOut](
-        data=[GroupOut(**g.to_json()) for g in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[GroupOut].of(page, lambda g: GroupOut(**g.to_json()))
 
 
 @router.get("/{group_id}", summary="One group", responses=error_responses(404))
@@ -123,11 +119,7 @@ async def list_members(
     page = await container.groups.members(
         principal.environment_id, group_id, limit=limit, cursor=cursor
     )
-    return ListResponse[EmployeeOut](
-        data=[EmployeeOut(**e.to_json()) for e in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[EmployeeOut].of(page, lambda e: EmployeeOut(**e.to_json()))
 
 
 @router.delete(

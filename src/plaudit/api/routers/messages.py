@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.delivery_schemas import JobOut, MessageDetailOut, MessageOut, ReplayIn, ReplayOut
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
-from plaudit.api.schemas import ListResponse
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=error_responses(401, 403))
 
@@ -25,8 +25,8 @@ async def list_messages(
     endpoint_id: str | None = None,
     event_id: str | None = None,
     status: MessageStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[MessageOut]:
     page = await container.delivery_queries.messages(
         principal.environment_id,
@@ -36,11 +36,7 @@ async def list_messages(
         limit=limit,
         cursor=cursor,
     )
-    return ListResponse[MessageOut](
-        data=[MessageOut(**m) for m in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[MessageOut].of(page, lambda m: MessageOut(**m))
 
 
 @router.get(

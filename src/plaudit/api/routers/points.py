@@ -3,9 +3,7 @@ update or delete); and an audit of every account against its entries."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
@@ -16,9 +14,9 @@ from plaudit.api.rewards_schemas import (
     PointEntryOut,
     PointsIn,
 )
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.engagement.ledger import EntryKind
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1", tags=["points"], responses=error_responses(401, 403))
 
@@ -76,17 +74,13 @@ async def list_entries(
     principal: AdminPrincipal,
     container: AppContainer,
     kind: EntryKind | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[PointEntryOut]:
     page = await container.points.entries(
         principal.environment_id, employee_id, kind=kind, limit=limit, cursor=cursor
     )
-    return ListResponse[PointEntryOut](
-        data=[PointEntryOut(**e.to_json()) for e in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[PointEntryOut].of(page, lambda e: PointEntryOut(**e.to_json()))
 
 
 @router.get(

@@ -11,10 +11,10 @@ from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.recognition_schemas import Id, RecognitionIn, RecognitionOut
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.engagement.recognition_queries import RecognitionFilter
 from plaudit.engagement.recognitions import AwardRequest
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(
     prefix="/api/v1/recognitions", tags=["recognitions"], responses=error_responses(401, 403)
@@ -69,8 +69,8 @@ async def list_recognitions(
     receiver_id: Annotated[Id | None, Query()] = None,
     since: Annotated[datetime | None, Query(description="Created at or after (RFC 3339)")] = None,
     until: Annotated[datetime | None, Query(description="Created before (RFC 3339)")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[RecognitionOut]:
     page = await container.recognitions.list(
         principal.environment_id,
@@ -78,11 +78,7 @@ async def list_recognitions(
         limit=limit,
         cursor=cursor,
     )
-    return ListResponse[RecognitionOut](
-        data=[RecognitionOut(**r.to_json()) for r in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[RecognitionOut].of(page, lambda r: RecognitionOut(**r.to_json()))
 
 
 @router.get("/{recognition_id}", summary="One recognition", responses=error_responses(404))

@@ -10,8 +10,8 @@ from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.rewards_schemas import RedemptionIn, RedemptionOut, VoucherOut
-from plaudit.api.schemas import ListResponse
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1", responses=error_responses(401, 403))
 
@@ -58,8 +58,8 @@ async def list_redemptions(
     container: AppContainer,
     employee_id: Annotated[str | None, Query(max_length=40)] = None,
     reward_id: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[RedemptionOut]:
     page = await container.redemptions.list(
         principal.environment_id,
@@ -68,11 +68,7 @@ async def list_redemptions(
         limit=limit,
         cursor=cursor,
     )
-    return ListResponse[RedemptionOut](
-        data=[RedemptionOut(**r.to_json()) for r in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[RedemptionOut].of(page, lambda r: RedemptionOut(**r.to_json()))
 
 
 @router.get(
@@ -105,17 +101,13 @@ async def list_vouchers(
             description="Any case, spaces or dashes; I and L read as 1, O as 0",
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[VoucherOut]:
     page = await container.redemptions.vouchers(
         principal.environment_id, employee_id=employee_id, code=code, limit=limit, cursor=cursor
     )
-    return ListResponse[VoucherOut](
-        data=[VoucherOut(**v.to_json()) for v in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[VoucherOut].of(page, lambda v: VoucherOut(**v.to_json()))
 
 
 @router.get(

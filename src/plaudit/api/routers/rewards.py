@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.rewards_schemas import RewardIn, RewardOut, RewardPatch
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.engagement.rewards import RewardSpec
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/rewards", tags=["rewards"], responses=error_responses(401, 403))
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)
@@ -45,17 +43,13 @@ async def list_rewards(
     principal: AdminPrincipal,
     container: AppContainer,
     active: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[RewardOut]:
     page = await container.rewards.list(
         principal.environment_id, active=active, limit=limit, cursor=cursor
     )
-    return ListResponse[RewardOut](
-        data=[RewardOut(**r.to_json()) for r in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[RewardOut].of(page, lambda r: RewardOut(**r.to_json()))
 
 
 @router.get("/{reward_id}", summary="One reward", responses=error_responses(404))

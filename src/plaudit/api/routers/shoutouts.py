@@ -11,9 +11,9 @@ from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.recognition_schemas import Id, ShoutoutIn, ShoutoutOut
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.engagement.shoutouts import ShoutoutFilter
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(
     prefix="/api/v1/shoutouts", tags=["shoutouts"], responses=error_responses(401, 403)
@@ -50,8 +50,8 @@ async def list_shoutouts(
     mention_id: Annotated[Id | None, Query()] = None,
     since: Annotated[datetime | None, Query(description="Created at or after (RFC 3339)")] = None,
     until: Annotated[datetime | None, Query(description="Created before (RFC 3339)")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[ShoutoutOut]:
     page = await container.shoutouts.list(
         principal.environment_id,
@@ -59,11 +59,7 @@ async def list_shoutouts(
         limit=limit,
         cursor=cursor,
     )
-    return ListResponse[ShoutoutOut](
-        data=[ShoutoutOut(**s.to_json()) for s in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[ShoutoutOut].of(page, lambda s: ShoutoutOut(**s.to_json()))
 
 
 @router.get("/{shoutout_id}", summary="One shoutout", responses=error_responses(404))

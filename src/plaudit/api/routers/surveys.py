@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.api.survey_schemas import (
     PublishIn,
     ResponseIn,
@@ -20,7 +20,7 @@ from plaudit.api.survey_schemas import (
     SurveyPatch,
 )
 from plaudit.engagement.surveys import SurveyDraft
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"], responses=error_responses(401, 403))
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)
@@ -47,17 +47,13 @@ async def list_surveys(
     principal: AdminPrincipal,
     container: AppContainer,
     status: Annotated[str | None, Query(description="draft, published or completed")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[SurveyOut]:
     page = await container.surveys.list(
         principal.environment_id, status=status, limit=limit, cursor=cursor
     )
-    return ListResponse[SurveyOut](
-        data=[SurveyOut(**view.to_json()) for view in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[SurveyOut].of(page, lambda view: SurveyOut(**view.to_json()))
 
 
 @router.get(
@@ -159,17 +155,13 @@ async def list_responses(
     survey_id: str,
     principal: AdminPrincipal,
     container: AppContainer,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[ResponseOut]:
     page = await container.survey_responses.list(
         principal.environment_id, survey_id, limit=limit, cursor=cursor
     )
-    return ListResponse[ResponseOut](
-        data=[ResponseOut(**item.to_json()) for item in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[ResponseOut].of(page, lambda item: ResponseOut(**item.to_json()))
 
 
 @router.get(

@@ -1,0 +1,42 @@
+"""Stored rows as the domain's frozen dataclasses, and those back as JSON objects.
+
+Most records are their table's columns under the same names: building them field by field
+in every module repeats the column list and lets a new column be forgotten in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Row
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    D = TypeVar("D", bound=DataclassInstance)
+else:
+    D = TypeVar("D")
+
+
+def from_row(cls: type[D], row: Row[Any], **values: Any) -> D:
+    """`cls` from the row's columns named like its fields.
+
+    `values` give the fields a column does not hold as is (parsed JSON, joined records);
+    a field neither gives keeps its default.
+    """
+    columns = row._mapping
+    given = {
+        f.name: values[f.name] if f.name in values else columns[f.name]
+        for f in fields(cls)
+        if f.name in values or f.name in columns
+    }
+    return cls(**given)
+
+
+def to_json(record: DataclassInstance, omit: Collection[str] = (), **values: Any) -> dict[str, Any]:
+    """The record's fields as a JSON object, without `omit`, with `values` replacing fields
+    or adding keys (nested objects, renamed fields)."""
+    shown = {f.name: getattr(record, f.name) for f in fields(record) if f.name not in omit}
+    return shown | values
