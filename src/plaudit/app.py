@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -80,6 +81,7 @@ log = logging.getLogger("plaudit")
 # A worker claims up to this many times an endpoint's concurrency, so the next claim
 # lands before the local queue runs dry.
 CLAIM_DEPTH = 8
+SWITCH_INTERVAL_S = 0.0005
 
 
 def build_container(settings: Settings, *, clock: Clock | None = None) -> Container:
@@ -196,6 +198,9 @@ async def running(container: Container, *, with_workers: bool) -> AsyncIterator[
     # Everything built so far lives as long as the process: keep it out of the cyclic
     # collector's full passes, which otherwise pause the event loop for tens of ms.
     gc.freeze()
+    # Worker threads (the SQLite writer and readers) hand the GIL back sooner, so the event
+    # loop never waits out CPython's default 5 ms switch interval behind one of them.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     log.info(
         "plaudit started",
         extra={"database": settings.database_url_masked(), "workers": runner.service_names},

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import random
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -14,6 +15,8 @@ from plaudit.observability.logs import request_id_var
 from plaudit.observability.metrics import Metrics
 
 log = logging.getLogger("plaudit.access")
+# Request ids only correlate log lines: a seeded PRNG, not os.urandom (which releases the GIL).
+_request_ids = random.Random(os.urandom(16))
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON_PREFIXES = ("/api/", "/connect/")
@@ -51,7 +54,7 @@ class RequestContextMiddleware:
         request_id = (
             incoming
             if incoming and len(incoming) <= 128 and incoming.isprintable()
-            else uuid.uuid4().hex
+            else f"{_request_ids.getrandbits(128):032x}"
         )
         token = request_id_var.set(request_id)
         started = time.perf_counter()

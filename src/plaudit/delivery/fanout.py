@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from plaudit.delivery.handoff import Handoff
 from plaudit.delivery.models import ClaimedMessage
@@ -58,22 +58,7 @@ class FanOut:
         events: Sequence[StoredEvent],
         handed: list[ClaimedMessage],
     ) -> int:
-        targets = (
-            conn.execute(
-                select(
-                    endpoints.c.id,
-                    endpoints.c.event_types,
-                    endpoints.c.fifo,
-                    endpoints.c.enabled,
-                    endpoints.c.rate_limit_per_s,
-                    endpoints.c.paused_until,
-                    endpoints.c.updated_at,
-                ).where(
-                    endpoints.c.environment_id == environment_id,
-                    endpoints.c.deleted_at.is_(None),
-                )
-            )
-        ).all()
+        targets = conn.execute(_TARGETS, {"c_environment_id": environment_id}).all()
         rows: list[dict[str, Any]] = []
         fifo_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for event in events:
@@ -90,7 +75,7 @@ class FanOut:
         for endpoint_id, ordered in fifo_rows.items():
             assign_fifo_sequence(conn, endpoint_id, ordered)
         if rows:
-            conn.execute(messages.insert(), rows)
+            conn.execute(_INSERT_MESSAGES, rows)
         return len(rows)
 
     def _maybe_hand_over(
@@ -123,6 +108,22 @@ class FanOut:
                 is_test=event.is_test,
             )
         )
+
+
+# Built once: constructing a statement and its cache key costs more than running it here.
+_TARGETS = select(
+    endpoints.c.id,
+    endpoints.c.event_types,
+    endpoints.c.fifo,
+    endpoints.c.enabled,
+    endpoints.c.rate_limit_per_s,
+    endpoints.c.paused_until,
+    endpoints.c.updated_at,
+).where(
+    endpoints.c.environment_id == bindparam("c_environment_id"),
+    endpoints.c.deleted_at.is_(None),
+)
+_INSERT_MESSAGES = messages.insert()
 
 
 def message_row(

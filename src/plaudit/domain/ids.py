@@ -9,6 +9,7 @@ cursor pagination stable.
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 from typing import Final
@@ -39,6 +40,12 @@ def _encode_ulid(ms: int, random_part: int) -> str:
     return "".join([pairs[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
+# Ids are opaque, not secrets (keys, signing secrets and voucher codes come from `secrets`):
+# a PRNG seeded from the OS is enough, and unlike os.urandom it never releases the GIL, a
+# release that can cost the event loop a thread switch interval (5 ms) on a busy process.
+_random = random.Random(os.urandom(32))
+
+
 class _Monotonic:
     """Remembers the last (ms, random) pair so ids never go backwards in-process."""
 
@@ -54,10 +61,10 @@ class _Monotonic:
                 random_part = self._last_random + 1
                 if random_part > _RANDOM_MAX:  # 2^80 ids in one ms: move to the next ms
                     now_ms += 1
-                    random_part = int.from_bytes(os.urandom(10), "big") >> 1
+                    random_part = _random.getrandbits(_RANDOM_BITS - 1)
             else:
                 # Top bit cleared leaves room to increment within the millisecond.
-                random_part = int.from_bytes(os.urandom(10), "big") >> 1
+                random_part = _random.getrandbits(_RANDOM_BITS - 1)
             self._last_ms, self._last_random = now_ms, random_part
             return now_ms, random_part
 

@@ -26,6 +26,8 @@ from plaudit.events.models import EventDraft, EventHook, StoredEvent, stored_eve
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.tables import events
 
+_INSERT_EVENTS = events.insert()
+
 
 class EventLog:
     def __init__(
@@ -83,7 +85,7 @@ class EventLog:
             else:
                 results.append(self._insert_keyed(conn, environment_id, draft, event, row))
         if plain_rows:
-            conn.execute(events.insert(), plain_rows)
+            conn.execute(_INSERT_EVENTS, plain_rows)
         fresh = [event for event in results if event.created]
         if fresh:
             for hook in self._hooks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from plaudit.domain.api_keys import (
@@ -93,8 +93,10 @@ class TenancyService:
         return _key_info(row)
 
     async def authenticate(self, secret: str) -> Principal:
-        query = _key_query().where(api_keys.c.key_hash == hash_api_key(secret))
-        row = await self._db.read_with(lambda conn: conn.execute(query).first())
+        key_hash = hash_api_key(secret)
+        row = await self._db.read_with(
+            lambda conn: conn.execute(_KEY_BY_HASH, {"c_key_hash": key_hash}).first()
+        )
         if row is None:
             raise AuthenticationFailed("invalid API key", code="invalid_api_key")
         info = _key_info(row)
@@ -167,6 +169,10 @@ def _key_query() -> Select[Any]:
         environments.c.organization_id,
         environments.c.kind.label("environment_kind"),
     ).join(environments, environments.c.id == api_keys.c.environment_id)
+
+
+# Built once: every authenticated request runs it.
+_KEY_BY_HASH = _key_query().where(api_keys.c.key_hash == bindparam("c_key_hash"))
 
 
 def _key_info(row: Row[Any]) -> ApiKeyInfo:
