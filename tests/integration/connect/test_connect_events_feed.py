@@ -168,7 +168,20 @@ async def test_concurrent_publishers_and_a_poller(
     publishers, each = 8, 15
     done = asyncio.Event()
 
-    async def publisher() -> list[str]:
+    env = org.environment_ids[Environment.PRODUCTION]
+    example = container.catalog.get(TYPE).example
+
+    async def append_in_transaction(hold_s: float) -> str:
+        # The other write path (SQLite: a second writer connection beside the writer thread),
+        # held open a moment so that later transactions commit first (PostgreSQL).
+        async with container.db.transaction() as conn:
+            event = await container.event_log.append(conn, env, EventDraft(TYPE, example))
+            await asyncio.sleep(hold_s)
+            return event.id
+
+    async def publisher(n: int) -> list[str]:
+        if n % 2:
+            return [await append_in_transaction(0.01 * (n % 4)) for _ in range(each)]
         return [await publish(client, org, container) for _ in range(each)]
 
     async def poller() -> list[str]:
@@ -183,7 +196,7 @@ async def test_concurrent_publishers_and_a_poller(
         return seen + rest
 
     polling = asyncio.create_task(poller())
-    published = await asyncio.gather(*(publisher() for _ in range(publishers)))
+    published = await asyncio.gather(*(publisher(n) for n in range(publishers)))
     done.set()
     seen = await polling
 
