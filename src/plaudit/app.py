@@ -33,8 +33,11 @@ from plaudit.api.routers import (
     shoutouts,
     surveys,
 )
+from plaudit.api.routers.connect import ROUTERS as CONNECT_ROUTERS
 from plaudit.app_container import Container
 from plaudit.config import Settings
+from plaudit.connect.events_feed import EventsFeed
+from plaudit.connect.rate_limit import TokenBuckets
 from plaudit.delivery.backlog_sampler import BacklogSampler
 from plaudit.delivery.claims import Claimer, ClaimLimits
 from plaudit.delivery.dispatcher import Dispatcher, DispatcherSettings
@@ -129,6 +132,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         employees=EmployeeService(db, clock, event_log),
         employee_import=EmployeeImporter(db, clock, event_log),
         groups=GroupService(db, clock),
+        connect_limiter=TokenBuckets(
+            settings.connect_rate_limit_per_s, settings.connect_rate_limit_burst
+        ),
+        connect_events=EventsFeed(db, exclude_types=operational_names),
     )
 
 
@@ -254,6 +261,7 @@ def create_app(
         redemptions.router,
         employees.router,
         groups.router,
+        *CONNECT_ROUTERS,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plaudit.config import Settings
+from plaudit.connect.events_feed import EventsFeed
+from plaudit.connect.rate_limit import TokenBuckets
 from plaudit.delivery.endpoints import EndpointService
 from plaudit.delivery.handoff import Handoff
 from plaudit.delivery.outbound_rules import OutboundPolicy
@@ -66,3 +68,6 @@ class Container:
     employees: EmployeeService
     employee_import: EmployeeImporter
     groups: GroupService
+    # Connect API
+    connect_limiter: TokenBuckets
+    connect_events: EventsFeed

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
         description="How often workers look for birthdays, work anniversaries and onboarding days",
     )
 
+    connect_rate_limit_per_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Connect API requests per second per API key (token bucket refill rate)",
+    )
+    connect_rate_limit_burst: int = Field(
+        default=50, ge=1, description="Connect API requests one API key may make in a burst"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: SecretStr) -> SecretStr:

@@ -19,6 +19,7 @@ from plaudit.domain.errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    RateLimited,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -34,6 +35,7 @@ _STATUS: dict[type[ClientError], int] = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     ValidationFailed: 422,
+    RateLimited: 429,
 }
 
 
@@ -64,6 +66,8 @@ def error_response(
 def _client_error(_request: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, ClientError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+    if isinstance(exc, RateLimited):
+        headers = {**exc.headers, "Retry-After": str(exc.retry_after_s)}
     return error_response(status_for(exc), exc.code, exc.message, exc.details, headers)
 
 
@@ -137,5 +141,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body over the size limit",
         415: "Content type is not application/json",
         422: "A field breaks its rule (unknown field, wrong type, out of range)",
+        429: "Over the API key's rate limit: retry after `Retry-After` seconds",
     }
     return {s: {"model": ErrorBody, "description": described[s]} for s in statuses}

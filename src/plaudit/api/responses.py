@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -12,4 +13,9 @@ class JsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except orjson.JSONEncodeError:
+            # An error body echoing the client's input back (an integer beyond 64 bits,
+            # say) is still JSON: render it the slow way rather than answer a 500.
+            return json.dumps(content, default=str, separators=(",", ":")).encode()

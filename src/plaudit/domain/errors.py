@@ -10,6 +10,7 @@
     │   ├── NotFound                  no such resource in the caller's environment (404)
     │   ├── Conflict                  the request clashes with current state (409)
     │   ├── PayloadTooLarge           body over the configured limit (413)
+    │   ├── RateLimited               too many requests for the key's limit (429)
     │   └── UnsupportedMediaType      wrong content type (415)
     └── ConfigurationError            operator settings that cannot work
 
@@ -75,3 +76,22 @@ class PayloadTooLarge(ClientError):
 
 class UnsupportedMediaType(ClientError):
     default_code = "unsupported_media_type"
+
+
+class RateLimited(ClientError):
+    """Carries how long to wait, for the `Retry-After` header."""
+
+    default_code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_s: int,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+        details: Any = None,
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.retry_after_s = retry_after_s
+        self.headers = headers or {}

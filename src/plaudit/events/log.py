@@ -24,6 +24,7 @@ from plaudit.domain.ids import new_id
 from plaudit.domain.text_rules import text_problem
 from plaudit.events.models import EventDraft, EventHook, StoredEvent, stored_event
 from plaudit.store.conflicts import insert_or_ignore
+from plaudit.store.feed_order import next_feed_tx
 from plaudit.store.tables import events
 
 _INSERT_EVENTS = events.insert()
@@ -77,8 +78,10 @@ class EventLog:
         """
         results: list[StoredEvent] = []
         plain_rows: list[dict[str, Any]] = []
+        feed_tx = next_feed_tx(conn, environment_id) if prepared else 0
         for draft, version in prepared:
             event, row = self._new_event(environment_id, draft, version)
+            row["feed_tx"] = feed_tx
             if draft.idempotency_key is None:
                 plain_rows.append(row)
                 results.append(event)

@@ -75,9 +75,13 @@ events = Table(
     Column("request_hash", String(64), nullable=True),
     Column("is_test", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The appending transaction's place in commit order, for the Connect events feed (see
+    # plaudit.store.feed_order): feeds read in (feed_tx, id) order.
+    Column("feed_tx", BigInteger, nullable=False, server_default=text("0")),
     UniqueConstraint("environment_id", "idempotency_key", name="uq_events_idempotency"),
     Index("ix_events_environment_id", "environment_id", "id"),
     Index("ix_events_environment_type", "environment_id", "type", "id"),
+    Index("ix_events_environment_feed", "environment_id", "feed_tx", "id"),
 )
 
 # Outbound delivery ---------------------------------------------------------------------------

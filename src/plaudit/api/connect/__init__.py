@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every Connect route: access (key, scope, rate limit) and caching."""
