@@ -20,22 +20,33 @@ never go backwards in a process).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 
 from plaudit.store.tables import events
 
 _PG_XACT_ID = literal_column("pg_current_xact_id()::text::bigint", BigInteger)
 _PG_SETTLED = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger)
+# Built once: this runs in every write that appends events.
+_PG_NEXT = select(_PG_XACT_ID)
+_SQLITE_TOP = select(func.max(events.c.feed_tx)).where(
+    events.c.environment_id == bindparam("c_environment_id")
+)
 
 
 def next_feed_tx(conn: Connection, environment_id: str) -> int:
     """The `feed_tx` for events appended now, in the caller's write transaction."""
     if conn.dialect.name == "postgresql":
-        return int(conn.execute(select(_PG_XACT_ID)).scalar_one())
+        return int(conn.execute(_PG_NEXT).scalar_one())
     # Under SQLite's write lock: no other writer can commit between this read and ours.
-    top = conn.execute(
-        select(func.max(events.c.feed_tx)).where(events.c.environment_id == environment_id)
-    ).scalar()
+    top = conn.execute(_SQLITE_TOP, {"c_environment_id": environment_id}).scalar()
     return int(top or 0) + 1
 
 
