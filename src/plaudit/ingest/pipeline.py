@@ -1,0 +1,370 @@
+"""The one path inbound data takes: store raw, verify, parse, dedupe, map, validate, load.
+
+`IngestPipeline.receive(source, raw)` is the entry point for push URLs and, later, pullers
+(which hand over the bytes they fetched as a `RawRequest`). Steps:
+
+1. verify on the raw bytes (a failure is stored, then answered 401);
+2. store the request exactly as received, in its own commit, before anything else: from here
+   on nothing can be lost (a request left `received` by a crash is processed again by
+   `process_pending`; a paused source's requests wait as `held`);
+3. parse into records, compute dedupe keys, map them with the template (in a worker process,
+   bounded), validate each against its record type's schema;
+4. in ONE write transaction: claim dedupe keys, load through the record type's loader, write
+   every record's outcome and the request's counts. Received = loaded + rejected + duplicates
+   for every request, because every record row holds exactly one of those statuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from plaudit.domain.clock import Clock
+from plaudit.domain.ids import new_id
+from plaudit.ingest.dedupe import KeyMissing, record_key, request_key
+from plaudit.ingest.loaders import DUPLICATE, LOADED, REJECTED, LoadContext, Loader, RecordWork
+from plaudit.ingest.models import PAUSED, RawRequest, Receipt, Source, load_source
+from plaudit.ingest.parsing import BodyRejected, parse_body
+from plaudit.ingest.records import RecordInvalid, validate_record
+from plaudit.ingest.templates import describe, map_records
+from plaudit.ingest.verification import VerificationFailed, verify
+from plaudit.store.conflicts import insert_or_ignore
+from plaudit.store.database import Database
+from plaudit.store.ingest_tables import ingest_dedupe_keys, ingest_records, ingest_requests
+
+log = logging.getLogger("plaudit.ingest")
+
+RECEIVED, HELD, PROCESSED = "received", "held", "processed"
+_RAW_TEXT_CHARS: Final = 65_536
+_ATTEMPTS: Final = 3  # a load that lost a race (PostgreSQL unique violation) is planned again
+
+
+class IngestPipeline:
+    def __init__(self, db: Database, clock: Clock, loaders: Mapping[str, Loader]) -> None:
+        self._db = db
+        self._clock = clock
+        self._loaders = loaders
+
+    async def receive(self, source: Source, raw: RawRequest) -> Receipt:
+        now = self._clock.now()
+        headers = raw.header_map()
+        failure: tuple[str, str] | None = None
+        if raw.truncated:
+            failure = ("payload_too_large", f"the body is larger than the limit ({raw.size} B+)")
+        else:
+            try:
+                verify(source.verification, headers, raw.body, now)
+            except VerificationFailed as exc:
+                failure = (exc.code, exc.reason)
+        status = REJECTED if failure else HELD if source.status == PAUSED else RECEIVED
+        request_id = new_id("rcp")
+        row = {
+            "id": request_id,
+            "environment_id": source.environment_id,
+            "source_id": source.id,
+            "received_at": now,
+            "headers": [list(pair) for pair in raw.headers],
+            "body": b"" if raw.truncated else raw.body,
+            "content_type": (raw.content_type or "")[:200] or None,
+            "size": raw.size if raw.size is not None else len(raw.body),
+            "status": status,
+            "reject_code": failure[0] if failure else None,
+            "reject_reason": failure[1] if failure else None,
+            "records": 0,
+            "loaded": 0,
+            "rejected": 0,
+            "duplicates": 0,
+            "processed_at": now if failure else None,
+        }
+        await self._db.write(lambda conn: conn.execute(ingest_requests.insert(), [row]))
+        if failure is not None:
+            return Receipt(request_id, REJECTED, reject_code=failure[0], reject_reason=failure[1])
+        if status == HELD:
+            return Receipt(request_id, HELD)
+        return await self.process(source, request_id, headers, raw.body, raw.content_type)
+
+    async def process(
+        self,
+        source: Source,
+        request_id: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        content_type: str | None,
+    ) -> Receipt:
+        """Turn a stored request into records (its first and only processing)."""
+        try:
+            parsed = parse_body(content_type, body)
+        except BodyRejected as exc:
+            item = RecordWork(
+                id=new_id("inr"),
+                position=0,
+                input=None,
+                raw_text=body[:_RAW_TEXT_CHARS].decode("utf-8", errors="replace"),
+                request_id=request_id,
+            )
+            item.reject("parse", exc.code, exc.reason)
+            await self._commit(source, [item], new=True, request_reject=(exc.code, exc.reason))
+            return Receipt(
+                request_id,
+                REJECTED,
+                records=1,
+                rejected=1,
+                reject_code=exc.code,
+                reject_reason=exc.reason,
+            )
+        key = request_key(source.dedupe, headers, body)
+        items: list[RecordWork] = []
+        for position, record in enumerate(parsed):
+            item = RecordWork(
+                id=new_id("inr"),
+                position=position,
+                input=record.value,
+                raw_text=record.raw_text,
+                request_id=request_id,
+            )
+            if record.value is None:
+                item.reject("parse", "malformed_record", record.error or "unreadable record")
+            else:
+                try:
+                    item.dedupe_key = record_key(source.dedupe, key, record.value, position)
+                except KeyMissing as exc:
+                    item.reject("dedupe", "missing_dedupe_key", str(exc))
+            items.append(item)
+        done = await self.transform_and_load(source, items, new=True)
+        return _receipt(request_id, done)
+
+    async def transform_and_load(
+        self, source: Source, items: Sequence[RecordWork], *, new: bool
+    ) -> list[RecordWork]:
+        """Map, validate and load `items` (new records, or rejects being replayed)."""
+        todo = [item for item in items if item.open]
+        mapped = await asyncio.to_thread(map_records, source.template, [i.input for i in todo])
+        for item, result in zip(todo, mapped, strict=True):
+            item.template_version = source.template_version
+            item.output = None
+            if result.skipped:
+                item.reject(
+                    "template",
+                    "template_skipped",
+                    "not mapped: the template ran out of time on earlier records of this batch",
+                )
+            elif result.error is not None:
+                item.reject("template", *describe(result.error))
+            else:
+                item.output = result.output
+                try:
+                    item.canonical = validate_record(source.record_type, result.output)
+                except RecordInvalid as exc:
+                    item.reject("validation", "invalid_record", str(exc))
+        return await self._commit(source, items, new=new)
+
+    async def _commit(
+        self,
+        source: Source,
+        items: Sequence[RecordWork],
+        *,
+        new: bool,
+        request_reject: tuple[str, str] | None = None,
+    ) -> list[RecordWork]:
+        now = self._clock.now()
+        loader = self._loaders[source.record_type]
+
+        def unit(conn: Connection) -> list[RecordWork]:
+            # Fresh copies: a retried attempt must not see the last attempt's outcomes.
+            work = [dataclasses.replace(item) for item in items]
+            candidates = [item for item in work if item.open]
+            _claim(conn, source.id, candidates, now)
+            loadable = [item for item in candidates if item.open]
+            if loadable:
+                loader(conn, LoadContext(source.environment_id, source.id, now), loadable)
+            _release(conn, source.id, [i for i in loadable if i.status == REJECTED])
+            for item in work:
+                if item.open:  # a loader must decide every record; never drop one silently
+                    item.reject("load", "not_loaded", "the loader gave no outcome")
+            _write_records(conn, source, work, now, new=new)
+            _count(conn, {item.request_id for item in work}, now, request_reject)
+            return work
+
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return await self._db.write(unit)
+            except IntegrityError:
+                if attempt == _ATTEMPTS:
+                    raise
+                log.info("ingest load lost a race; planning again", extra={"source": source.id})
+        raise AssertionError("unreachable")
+
+    async def process_pending(self, source_id: str, environment_id: str) -> int:
+        """Process a source's requests still `received` or `held` (after a resume or a crash)."""
+        source = await self._db.read_with(
+            lambda c: load_source(c, source_id=source_id, environment_id=environment_id)
+        )
+        if source is None or source.status == PAUSED:
+            return 0
+        rows = await self._db.read_with(
+            lambda c: c.execute(
+                select(ingest_requests)
+                .where(
+                    ingest_requests.c.source_id == source_id,
+                    ingest_requests.c.status.in_((RECEIVED, HELD)),
+                )
+                .order_by(ingest_requests.c.id)
+            ).all()
+        )
+        for row in rows:
+            headers = {str(name).lower(): str(value) for name, value in row.headers}
+            await self.process(source, row.id, headers, row.body, row.content_type)
+        return len(rows)
+
+
+def _claim(conn: Connection, source_id: str, items: Sequence[RecordWork], now: datetime) -> None:
+    """Claim each item's dedupe key; an item whose key is already held is a duplicate."""
+    first: dict[str, RecordWork] = {}
+    for item in items:
+        if item.dedupe_key is None:
+            continue
+        holder = first.setdefault(item.dedupe_key, item)
+        if holder is not item:
+            _duplicate(item, holder.id)
+    if not first:
+        return
+    rows = [
+        {"source_id": source_id, "key": key, "record_id": item.id, "created_at": now}
+        for key, item in first.items()
+    ]
+    statement = insert_or_ignore(conn, ingest_dedupe_keys).returning(ingest_dedupe_keys.c.key)
+    claimed = {key for (key,) in conn.execute(statement, rows)}
+    taken = [key for key in first if key not in claimed]
+    if not taken:
+        return
+    holders = dict(
+        conn.execute(
+            select(ingest_dedupe_keys.c.key, ingest_dedupe_keys.c.record_id).where(
+                ingest_dedupe_keys.c.source_id == source_id, ingest_dedupe_keys.c.key.in_(taken)
+            )
+        ).all()
+    )
+    for key in taken:
+        _duplicate(first[key], str(holders.get(key, "an earlier record")))
+
+
+def _duplicate(item: RecordWork, holder_id: str) -> None:
+    item.status, item.stage = DUPLICATE, "dedupe"
+    item.reason_code, item.reason = "duplicate", f"already received as {holder_id}"
+    item.target_id = None
+
+
+def _release(conn: Connection, source_id: str, rejected: Sequence[RecordWork]) -> None:
+    """A record that did not load gives its key back, so a corrected resend can load."""
+    keyed = [(item.dedupe_key, item.id) for item in rejected if item.dedupe_key is not None]
+    for start in range(0, len(keyed), 500):
+        chunk = keyed[start : start + 500]
+        conn.execute(
+            delete(ingest_dedupe_keys).where(
+                ingest_dedupe_keys.c.source_id == source_id,
+                ingest_dedupe_keys.c.key.in_([key for key, _ in chunk]),
+                ingest_dedupe_keys.c.record_id.in_([record_id for _, record_id in chunk]),
+            )
+        )
+
+
+def _outcome_columns(item: RecordWork, now: datetime) -> dict[str, Any]:
+    return {
+        "output": item.output if item.output is not None else None,
+        "dedupe_key": item.dedupe_key,
+        "status": item.status,
+        "stage": item.stage,
+        "reason_code": item.reason_code,
+        "reason": item.reason,
+        "template_version": item.template_version,
+        "target_id": item.target_id,
+        "updated_at": now,
+    }
+
+
+def _write_records(
+    conn: Connection, source: Source, work: Sequence[RecordWork], now: datetime, *, new: bool
+) -> None:
+    if new:
+        conn.execute(
+            ingest_records.insert(),
+            [
+                {
+                    **_outcome_columns(item, now),
+                    "id": item.id,
+                    "environment_id": source.environment_id,
+                    "source_id": source.id,
+                    "request_id": item.request_id,
+                    "position": item.position,
+                    "input": item.input,
+                    "raw_text": item.raw_text,
+                    "attempts": 1,
+                    "created_at": now,
+                }
+                for item in work
+            ],
+        )
+        return
+    for item in work:
+        conn.execute(
+            update(ingest_records)
+            .where(ingest_records.c.id == item.id)
+            .values(**_outcome_columns(item, now), attempts=ingest_records.c.attempts + 1)
+        )
+
+
+def _count(
+    conn: Connection,
+    request_ids: set[str],
+    now: datetime,
+    request_reject: tuple[str, str] | None,
+) -> None:
+    """Recount each request from its records: the counts can never drift from the rows."""
+    for request_id in request_ids:
+        tally: dict[str, int] = dict(
+            conn.execute(
+                select(ingest_records.c.status, func.count())
+                .where(ingest_records.c.request_id == request_id)
+                .group_by(ingest_records.c.status)
+            ).all()
+        )
+        values: dict[str, Any] = {
+            "records": sum(tally.values()),
+            "loaded": tally.get(LOADED, 0),
+            "rejected": tally.get(REJECTED, 0),
+            "duplicates": tally.get(DUPLICATE, 0),
+        }
+        if request_reject is not None:
+            values.update(status=REJECTED, reject_code=request_reject[0])
+            values.update(reject_reason=request_reject[1], processed_at=now)
+        conn.execute(
+            update(ingest_requests).where(ingest_requests.c.id == request_id).values(**values)
+        )
+        if request_reject is None:
+            conn.execute(
+                update(ingest_requests)
+                .where(
+                    ingest_requests.c.id == request_id,
+                    ingest_requests.c.status.in_((RECEIVED, HELD)),
+                )
+                .values(status=PROCESSED, processed_at=now)
+            )
+
+
+def _receipt(request_id: str, work: Sequence[RecordWork]) -> Receipt:
+    statuses = [item.status for item in work]
+    return Receipt(
+        request_id,
+        PROCESSED,
+        records=len(work),
+        loaded=statuses.count(LOADED),
+        rejected=statuses.count(REJECTED),
+        duplicates=statuses.count(DUPLICATE),
+    )
