@@ -37,6 +37,30 @@ class ParsedRecord:
     error: str | None = None
 
 
+_NUL_REASON: Final = "the record holds a NUL (\\u0000) character, which cannot be stored"
+
+
+def storable_text(text: str) -> str:
+    """Text as it can be stored anywhere (PostgreSQL refuses NUL characters)."""
+    return text.replace("\x00", "\ufffd")
+
+
+def holds_nul(value: Any) -> bool:
+    """True when a JSON value holds a NUL character in a key or a string."""
+    try:
+        return b"\\u0000" in orjson.dumps(value)
+    except TypeError:
+        return False
+
+
+def _checked(item: dict[str, Any], raw: str | None = None) -> ParsedRecord:
+    if holds_nul(item):
+        return ParsedRecord(
+            None, storable_text(raw if raw is not None else _text(item)), _NUL_REASON
+        )
+    return ParsedRecord(item)
+
+
 def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
@@ -77,14 +101,14 @@ def _json(body: bytes) -> list[ParsedRecord]:
         if not isinstance(document, list):
             raise BodyRejected("malformed_body", '"records" must be an array')
     if isinstance(document, dict):
-        return [ParsedRecord(document)]
+        return [_checked(document)]
     if not isinstance(document, list):
         raise BodyRejected(
             "malformed_body", 'send a JSON object, an array of objects or {"records": [...]}'
         )
     _check_count(len(document))
     return [
-        ParsedRecord(item)
+        _checked(item)
         if isinstance(item, dict)
         else ParsedRecord(None, _text(item), "the record is not a JSON object")
         for item in document
@@ -103,7 +127,7 @@ def _json_lines(body: bytes) -> list[ParsedRecord]:
             records.append(ParsedRecord(None, _decoded(line), f"the line is not JSON: {exc}"))
             continue
         if isinstance(item, dict):
-            records.append(ParsedRecord(item))
+            records.append(_checked(item, _decoded(line)))
         else:
             records.append(ParsedRecord(None, _decoded(line), "the line is not a JSON object"))
     if not records:
@@ -145,12 +169,12 @@ def _csv(body: bytes) -> list[ParsedRecord]:
             records.append(
                 ParsedRecord(
                     None,
-                    ",".join(cells),
+                    storable_text(",".join(cells)),
                     f"line {reader.line_num} has {len(cells)} cells; the header has {len(columns)}",
                 )
             )
             continue
-        records.append(ParsedRecord(dict(zip(columns, cells, strict=True))))
+        records.append(_checked(dict(zip(columns, cells, strict=True)), ",".join(cells)))
     if not records:
         raise BodyRejected("empty_body", "the CSV has a header but no rows")
     return records
@@ -164,8 +188,8 @@ def _check_count(count: int) -> None:
 
 
 def _decoded(line: bytes) -> str:
-    return line.decode("utf-8", errors="replace")
+    return storable_text(line.decode("utf-8", errors="replace"))
 
 
 def _text(item: Any) -> str:
-    return orjson.dumps(item).decode()
+    return storable_text(orjson.dumps(item).decode())

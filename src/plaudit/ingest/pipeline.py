@@ -31,7 +31,7 @@ from plaudit.domain.ids import new_id
 from plaudit.ingest.dedupe import KeyMissing, record_key, request_key
 from plaudit.ingest.loaders import DUPLICATE, LOADED, REJECTED, LoadContext, Loader, RecordWork
 from plaudit.ingest.models import PAUSED, RawRequest, Receipt, Source, load_source
-from plaudit.ingest.parsing import BodyRejected, parse_body
+from plaudit.ingest.parsing import BodyRejected, holds_nul, parse_body, storable_text
 from plaudit.ingest.records import RecordInvalid, validate_record
 from plaudit.ingest.templates import describe, map_records
 from plaudit.ingest.verification import VerificationFailed, verify
@@ -106,7 +106,7 @@ class IngestPipeline:
                 id=new_id("inr"),
                 position=0,
                 input=None,
-                raw_text=body[:_RAW_TEXT_CHARS].decode("utf-8", errors="replace"),
+                raw_text=storable_text(body[:_RAW_TEXT_CHARS].decode("utf-8", errors="replace")),
                 request_id=request_id,
             )
             item.reject("parse", exc.code, exc.reason)
@@ -157,6 +157,8 @@ class IngestPipeline:
                 )
             elif result.error is not None:
                 item.reject("template", *describe(result.error))
+            elif holds_nul(result.output):
+                item.reject("validation", "invalid_record", "$: the output holds a NUL character")
             else:
                 item.output = result.output
                 try:
