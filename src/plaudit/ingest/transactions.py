@@ -37,6 +37,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Connection, bindparam, select
 
 from plaudit.domain.ids import new_id
+from plaudit.store.bulk import bulk_insert
 from plaudit.store.ingest_tables import transactions
 
 Action = Literal["create", "update", "delete"]
@@ -257,8 +258,7 @@ def _write(
         for row in current.values()
         if row.dirty and not row.new
     ]
-    if inserts:
-        conn.execute(transactions.insert(), inserts)
+    bulk_insert(conn, transactions, inserts)
     if updates:
         conn.execute(
             transactions.update()
