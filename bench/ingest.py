@@ -1,6 +1,6 @@
 """Inbound benchmark: Plaudit's ingest pipeline against a bare json.loads + insert, in one run.
 
-    python bench/ingest.py [--records 20000] [--batch 100] [--concurrency 4]
+    python bench/ingest.py [--records 20000] [--batch 100] [--concurrency 8]
                            [--pg-url postgresql://...]
 
 For each database (SQLite in a temporary file; PostgreSQL too when --pg-url is given) it
@@ -55,7 +55,7 @@ bare_metadata = MetaData()
 bare_records = Table(
     "bench_bare_records",
     bare_metadata,
-    Column("id", String(40), primary_key=True),
+    Column("id", String(100), primary_key=True),
     Column("payload", JSON, nullable=False),
 )
 
@@ -135,7 +135,7 @@ async def measure(url: str, records: int, batch: int, concurrency: int) -> dict[
 
         async def bare(body: bytes) -> None:
             parsed = json.loads(body)
-            rows = [{"id": f"{run}-{item['Id']}", "payload": item} for item in parsed]
+            rows = [{"id": item["Id"], "payload": item} for item in parsed]
             await container.db.write(lambda c: c.execute(bare_records.insert(), rows))
 
         async def plaudit(body: bytes) -> None:
@@ -184,7 +184,7 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--pg-url", default=None, help="also measure on this PostgreSQL database")
     args = parser.parse_args()
 
