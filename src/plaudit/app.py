@@ -76,6 +76,7 @@ from plaudit.ingest.loaders.employee import EmployeeLoader
 from plaudit.ingest.loaders.event import EventLoader
 from plaudit.ingest.loaders.transaction import TransactionLoader
 from plaudit.ingest.pipeline import IngestPipeline
+from plaudit.ingest.recovery import IngestRecovery
 from plaudit.ingest.rejects import IngestQueries
 from plaudit.ingest.replay import Replayer
 from plaudit.ingest.sources import SourceService
@@ -213,6 +214,7 @@ def background_services(container: Container) -> list[BackgroundService]:
         BacklogSampler(container.delivery_queries, container.metrics),
         SurveyDeadlineSweep(container.db, container.clock, container.event_log),
         MilestoneSweeper(container.milestones, container.settings.milestones_interval_s),
+        IngestRecovery(container.ingest),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))

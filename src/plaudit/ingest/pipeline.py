@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Connection, case, delete, func, select, update
@@ -33,7 +33,7 @@ from plaudit.ingest.models import PAUSED, RawRequest, Receipt, Source, load_sour
 from plaudit.ingest.parsing import BodyRejected, holds_nul, parse_body, storable_text
 from plaudit.ingest.records import RecordInvalid, validate_record
 from plaudit.ingest.templates import describe, map_records
-from plaudit.ingest.verification import VerificationFailed, verify
+from plaudit.ingest.verification import ApiKeyVerification, VerificationFailed, verify
 from plaudit.store.bulk import bulk_insert
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
@@ -70,7 +70,7 @@ class IngestPipeline:
             "environment_id": source.environment_id,
             "source_id": source.id,
             "received_at": now,
-            "headers": [list(pair) for pair in raw.headers],
+            "headers": _stored_headers(source, raw.headers),
             "body": b"" if raw.truncated else raw.body,
             "content_type": (raw.content_type or "")[:200] or None,
             "size": raw.size if raw.size is not None else len(raw.body),
@@ -210,7 +210,28 @@ class IngestPipeline:
                 log.info("ingest load lost a race; planning again", extra={"source": source.id})
         raise AssertionError("unreachable")
 
-    async def process_pending(self, source_id: str, environment_id: str) -> int:
+    async def recover(self, older_than: timedelta) -> int:
+        """Process requests stored but never processed (the process stopped in between)."""
+        cutoff = self._clock.now() - older_than
+        stale = await self._db.read_with(
+            lambda c: c.execute(
+                select(ingest_requests.c.source_id, ingest_requests.c.environment_id)
+                .where(ingest_requests.c.status == RECEIVED, ingest_requests.c.received_at < cutoff)
+                .distinct()
+            ).all()
+        )
+        done = 0
+        for source_id, environment_id in stale:
+            done += await self.process_pending(source_id, environment_id, statuses=(RECEIVED,))
+        return done
+
+    async def process_pending(
+        self,
+        source_id: str,
+        environment_id: str,
+        *,
+        statuses: tuple[str, ...] = (RECEIVED, HELD),
+    ) -> int:
         """Process a source's requests still `received` or `held` (after a resume or a crash)."""
         source = await self._db.read_with(
             lambda c: load_source(c, source_id=source_id, environment_id=environment_id)
@@ -222,7 +243,7 @@ class IngestPipeline:
                 select(ingest_requests)
                 .where(
                     ingest_requests.c.source_id == source_id,
-                    ingest_requests.c.status.in_((RECEIVED, HELD)),
+                    ingest_requests.c.status.in_(statuses),
                 )
                 .order_by(ingest_requests.c.id)
             ).all()
@@ -231,6 +252,19 @@ class IngestPipeline:
             headers = {str(name).lower(): str(value) for name, value in row.headers}
             await self.process(source, row.id, headers, row.body, row.content_type)
         return len(rows)
+
+
+_CREDENTIAL_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _stored_headers(source: Source, headers: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Headers as received, credentials masked: a stored request must not hold a password."""
+    secret_names = set(_CREDENTIAL_HEADERS)
+    if isinstance(source.verification, ApiKeyVerification):
+        secret_names.add(source.verification.header.lower())
+    return [
+        [name, "[redacted]" if name.lower() in secret_names else value] for name, value in headers
+    ]
 
 
 def _claim(conn: Connection, source_id: str, items: Sequence[RecordWork], now: datetime) -> None:

@@ -24,6 +24,14 @@ Contract (incentive programs build on exactly this; keep it stable):
   order. A hook that raises rolls the whole load back: nothing is half-applied.
 * Values are `Decimal` in Python and decimal strings in the database (`value` column), never
   floats; `occurred_at` is an aware UTC datetime; `currency` an ISO 4217 code or None.
+* Concurrency: on PostgreSQL existing rows are locked (`FOR UPDATE`) for the batch, so two
+  batches touching one transaction apply one after the other and revisions never skip; two
+  batches creating the same new external id at once make one of them fail with the unique
+  key's IntegrityError, and the caller runs its unit again (the ingest pipeline does), which
+  then sees the row and updates it. SQLite has one writer, so neither can happen there.
+* Reading: `plaudit.store.ingest_tables.transactions` (indexed by environment + metric +
+  occurred_at and by environment + employee + metric); `status = 'deleted'` rows count for
+  nothing. The container holds the one `TransactionLog` (`container.transaction_log`).
 """
 
 from __future__ import annotations

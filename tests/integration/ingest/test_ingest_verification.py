@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
+from plaudit.app_container import Container
+from plaudit.store.ingest_tables import ingest_requests
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.ingest.helpers import create_source, hmac_signature, push, receipt
@@ -175,7 +178,9 @@ async def test_rotation_keeps_the_old_secret_for_the_overlap_only(
         )
 
 
-async def test_basic_auth_and_api_key(client: httpx.AsyncClient, org: CreatedOrganization) -> None:
+async def test_basic_auth_and_api_key(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
     basic = await _source(client, org, {"type": "basic_auth", "username": "crm"})
     token = base64.b64encode(f"crm:{basic['secret']}".encode()).decode()
     ok = await push(client, basic, BODY, headers={"authorization": f"Basic {token}"})
@@ -193,6 +198,14 @@ async def test_basic_auth_and_api_key(client: httpx.AsyncClient, org: CreatedOrg
     assert keyed["secret"] == "s" * 24
     ok = await push(client, keyed, BODY, headers={"x-partner-key": "s" * 24})
     assert ok.status_code == 202
+    # Stored as received, except credentials.
+    stored = await container.db.read_with(
+        lambda c: c.execute(
+            select(ingest_requests.c.headers).where(ingest_requests.c.id == ok.json()["receipt_id"])
+        ).scalar_one()
+    )
+    assert ["x-partner-key", "[redacted]"] in stored
+    assert "s" * 24 not in str(stored)
     await _rejected_with(
         client,
         org,
