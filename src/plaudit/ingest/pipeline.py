@@ -38,6 +38,7 @@ from plaudit.store.bulk import bulk_insert
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.ingest_tables import ingest_dedupe_keys, ingest_records, ingest_requests
+from plaudit.store.membership import one_of
 
 log = logging.getLogger("plaudit.ingest")
 
@@ -305,7 +306,7 @@ def _holders(conn: Connection, source_id: str, keys: Sequence[str]) -> dict[str,
         rows = conn.execute(
             select(ingest_dedupe_keys.c.key, ingest_dedupe_keys.c.record_id).where(
                 ingest_dedupe_keys.c.source_id == source_id,
-                ingest_dedupe_keys.c.key.in_(keys[start : start + 500]),
+                one_of(conn, ingest_dedupe_keys.c.key, keys[start : start + 500]),
             )
         )
         found.update((str(key), str(record_id)) for key, record_id in rows)

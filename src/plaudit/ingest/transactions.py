@@ -47,6 +47,7 @@ from sqlalchemy import Connection, bindparam, select
 from plaudit.domain.ids import new_id
 from plaudit.store.bulk import bulk_insert
 from plaudit.store.ingest_tables import transactions
+from plaudit.store.membership import one_of
 
 Action = Literal["create", "update", "delete"]
 ChangeKind = Literal["created", "updated", "deleted", "unchanged"]
@@ -202,7 +203,7 @@ def _load(
         query = select(transactions).where(
             transactions.c.environment_id == environment_id,
             transactions.c.source_id == source_id,
-            transactions.c.external_id.in_(wanted[start : start + _CHUNK]),
+            one_of(conn, transactions.c.external_id, wanted[start : start + _CHUNK]),
         )
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()  # a concurrent batch waits for this one

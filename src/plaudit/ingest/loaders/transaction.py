@@ -10,6 +10,7 @@ from plaudit.ingest.loaders import LoadContext, RecordWork
 from plaudit.ingest.records import EmployeeRef, TransactionRecord
 from plaudit.ingest.transactions import TransactionInput, TransactionLog, TransactionState
 from plaudit.store.engagement_tables import employees
+from plaudit.store.membership import one_of
 
 _CHUNK = 500
 
@@ -96,7 +97,7 @@ def resolve_employees(
             rows = conn.execute(
                 select(employees.c.id, column).where(
                     employees.c.environment_id == environment_id,
-                    column.in_(ordered[start : start + _CHUNK]),
+                    one_of(conn, column, ordered[start : start + _CHUNK]),
                 )
             )
             for employee_id, value in rows:
