@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, case, delete, func, select, update
+from sqlalchemy import Connection, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from plaudit.domain.clock import Clock
@@ -423,7 +423,9 @@ def _set_counts(
         values.update(status=REJECTED, reject_code=request_reject[0])
         values.update(reject_reason=request_reject[1], processed_at=now)
     else:  # first processing marks it processed; a replay leaves status and time alone
-        pending = ingest_requests.c.status.in_((RECEIVED, HELD))
+        # Two comparisons, not IN: an IN list is re-rendered on every call.
+        status = ingest_requests.c.status
+        pending = or_(status == RECEIVED, status == HELD)
         values["status"] = case((pending, PROCESSED), else_=ingest_requests.c.status)
         values["processed_at"] = case((pending, now), else_=ingest_requests.c.processed_at)
     conn.execute(update(ingest_requests).where(ingest_requests.c.id == request_id).values(**values))
