@@ -19,30 +19,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, case, delete, func, or_, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.ids import new_id
 from plaudit.ingest.dedupe import KeyMissing, record_key, request_key
+from plaudit.ingest.dedupe_claims import claim, release
 from plaudit.ingest.loaders import DUPLICATE, LOADED, REJECTED, LoadContext, Loader, RecordWork
 from plaudit.ingest.models import PAUSED, RawRequest, Receipt, Source, load_source
+from plaudit.ingest.outcomes import (
+    HELD,
+    PROCESSED,
+    RECEIVED,
+    recount,
+    set_counts,
+    tally,
+    write_records,
+)
 from plaudit.ingest.parsing import BodyRejected, holds_nul, parse_body, storable_text
 from plaudit.ingest.records import RecordInvalid, validate_record
 from plaudit.ingest.templates import describe, map_records
 from plaudit.ingest.verification import ApiKeyVerification, VerificationFailed, verify
-from plaudit.store.bulk import bulk_insert
-from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
-from plaudit.store.ingest_tables import ingest_dedupe_keys, ingest_records, ingest_requests
-from plaudit.store.membership import one_of
+from plaudit.store.ingest_tables import ingest_requests
 
 log = logging.getLogger("plaudit.ingest")
 
-RECEIVED, HELD, PROCESSED = "received", "held", "processed"
 _RAW_TEXT_CHARS: Final = 65_536
 _ATTEMPTS: Final = 3  # a load that lost a race (PostgreSQL unique violation) is planned again
 
@@ -186,20 +192,20 @@ class IngestPipeline:
             for item, before in zip(items, snapshot, strict=True):
                 _restore(item, before)
             candidates = [item for item in items if item.open]
-            _claim(conn, source.id, candidates, now)
+            claim(conn, source.id, candidates, now)
             loadable = [item for item in candidates if item.open]
             if loadable:
                 loader(conn, LoadContext(source.environment_id, source.id, now), loadable)
-            _release(conn, source.id, [i for i in loadable if i.status == REJECTED])
+            release(conn, source.id, [i for i in loadable if i.status == REJECTED])
             for item in items:
                 if item.open:  # a loader must decide every record; never drop one silently
                     item.reject("load", "not_loaded", "the loader gave no outcome")
-            _write_records(conn, source, items, now, new=new)
+            write_records(conn, source, items, now, new=new)
             if new:  # the request's records are exactly these: count them here
-                _set_counts(conn, items[0].request_id, _tally(items), now, request_reject)
+                set_counts(conn, items[0].request_id, tally(items), now, request_reject)
             else:  # replayed records belong to requests with other records too: recount
                 for request_id in {item.request_id for item in items}:
-                    _set_counts(conn, request_id, _recount(conn, request_id), now, None)
+                    set_counts(conn, request_id, recount(conn, request_id), now, None)
             return list(items)
 
         for attempt in range(1, _ATTEMPTS + 1):
@@ -268,167 +274,12 @@ def _stored_headers(source: Source, headers: Sequence[tuple[str, str]]) -> list[
     ]
 
 
-def _claim(conn: Connection, source_id: str, items: Sequence[RecordWork], now: datetime) -> None:
-    """Claim each item's dedupe key; an item whose key is already held is a duplicate."""
-    first: dict[str, RecordWork] = {}
-    for item in items:
-        if item.dedupe_key is None:
-            continue
-        earlier = first.setdefault(item.dedupe_key, item)
-        if earlier is not item:
-            _duplicate(item, earlier.id)
-    if not first:
-        return
-    holders = _holders(conn, source_id, list(first))
-    rows = [
-        {"source_id": source_id, "key": key, "record_id": item.id, "created_at": now}
-        for key, item in first.items()
-        if key not in holders
-    ]
-    if conn.dialect.name == "sqlite":
-        # One writer at a time: nobody can claim a key between the read above and here.
-        bulk_insert(conn, ingest_dedupe_keys, rows)
-    elif rows:
-        # Concurrent transactions: the unique key decides; a loser waits for the winner's
-        # commit, then sees the key taken.
-        statement = insert_or_ignore(conn, ingest_dedupe_keys).returning(ingest_dedupe_keys.c.key)
-        claimed = {key for (key,) in conn.execute(statement, rows)}
-        lost = [str(row["key"]) for row in rows if row["key"] not in claimed]
-        holders.update(_holders(conn, source_id, lost) if lost else {})
-    for key, holder_id in holders.items():
-        _duplicate(first[key], holder_id)
-
-
-def _holders(conn: Connection, source_id: str, keys: Sequence[str]) -> dict[str, str]:
-    """The record holding each of `keys` that is already claimed."""
-    found: dict[str, str] = {}
-    for start in range(0, len(keys), 500):
-        rows = conn.execute(
-            select(ingest_dedupe_keys.c.key, ingest_dedupe_keys.c.record_id).where(
-                ingest_dedupe_keys.c.source_id == source_id,
-                one_of(conn, ingest_dedupe_keys.c.key, keys[start : start + 500]),
-            )
-        )
-        found.update((str(key), str(record_id)) for key, record_id in rows)
-    return found
-
-
-def _duplicate(item: RecordWork, holder_id: str) -> None:
-    item.status, item.stage = DUPLICATE, "dedupe"
-    item.reason_code, item.reason = "duplicate", f"already received as {holder_id}"
-    item.target_id = None
-
-
-def _release(conn: Connection, source_id: str, rejected: Sequence[RecordWork]) -> None:
-    """A record that did not load gives its key back, so a corrected resend can load."""
-    keyed = [(item.dedupe_key, item.id) for item in rejected if item.dedupe_key is not None]
-    for start in range(0, len(keyed), 500):
-        chunk = keyed[start : start + 500]
-        conn.execute(
-            delete(ingest_dedupe_keys).where(
-                ingest_dedupe_keys.c.source_id == source_id,
-                ingest_dedupe_keys.c.key.in_([key for key, _ in chunk]),
-                ingest_dedupe_keys.c.record_id.in_([record_id for _, record_id in chunk]),
-            )
-        )
-
-
-def _outcome_columns(item: RecordWork, now: datetime) -> dict[str, Any]:
-    return {
-        # The mapped output is kept for rejects (to see what the template made); a loaded
-        # record's result is the row it loaded into (`target_id`).
-        "output": item.output if item.status == REJECTED else None,
-        "dedupe_key": item.dedupe_key,
-        "status": item.status,
-        "stage": item.stage,
-        "reason_code": item.reason_code,
-        "reason": item.reason,
-        "template_version": item.template_version,
-        "target_id": item.target_id,
-        "updated_at": now,
-    }
-
-
-def _write_records(
-    conn: Connection, source: Source, work: Sequence[RecordWork], now: datetime, *, new: bool
-) -> None:
-    if new:
-        bulk_insert(
-            conn,
-            ingest_records,
-            [
-                {
-                    **_outcome_columns(item, now),
-                    "id": item.id,
-                    "environment_id": source.environment_id,
-                    "source_id": source.id,
-                    "request_id": item.request_id,
-                    "position": item.position,
-                    # Input is kept where a replay needs it; the raw body holds every record.
-                    "input": item.input if item.status == REJECTED else None,
-                    "raw_text": item.raw_text,
-                    "attempts": 1,
-                    "created_at": now,
-                }
-                for item in work
-            ],
-        )
-        return
-    for item in work:
-        conn.execute(
-            update(ingest_records)
-            .where(ingest_records.c.id == item.id)
-            .values(**_outcome_columns(item, now), attempts=ingest_records.c.attempts + 1)
-        )
-
-
 def _outcome(item: RecordWork) -> tuple[Any, ...]:
     return (item.status, item.stage, item.reason_code, item.reason, item.target_id, item.details)
 
 
 def _restore(item: RecordWork, saved: tuple[Any, ...]) -> None:
     item.status, item.stage, item.reason_code, item.reason, item.target_id, item.details = saved
-
-
-def _tally(items: Sequence[RecordWork]) -> dict[str, int]:
-    statuses = [item.status for item in items]
-    return {status: statuses.count(status) for status in (LOADED, REJECTED, DUPLICATE)}
-
-
-def _recount(conn: Connection, request_id: str) -> dict[str, int]:
-    """Counts from the stored rows: they can never drift from the records."""
-    return dict(
-        conn.execute(
-            select(ingest_records.c.status, func.count())
-            .where(ingest_records.c.request_id == request_id)
-            .group_by(ingest_records.c.status)
-        ).all()
-    )
-
-
-def _set_counts(
-    conn: Connection,
-    request_id: str,
-    tally: Mapping[str, int],
-    now: datetime,
-    request_reject: tuple[str, str] | None,
-) -> None:
-    values: dict[str, Any] = {
-        "records": sum(tally.values()),
-        "loaded": tally.get(LOADED, 0),
-        "rejected": tally.get(REJECTED, 0),
-        "duplicates": tally.get(DUPLICATE, 0),
-    }
-    if request_reject is not None:
-        values.update(status=REJECTED, reject_code=request_reject[0])
-        values.update(reject_reason=request_reject[1], processed_at=now)
-    else:  # first processing marks it processed; a replay leaves status and time alone
-        # Two comparisons, not IN: an IN list is re-rendered on every call.
-        status = ingest_requests.c.status
-        pending = or_(status == RECEIVED, status == HELD)
-        values["status"] = case((pending, PROCESSED), else_=ingest_requests.c.status)
-        values["processed_at"] = case((pending, now), else_=ingest_requests.c.processed_at)
-    conn.execute(update(ingest_requests).where(ingest_requests.c.id == request_id).values(**values))
 
 
 def _receipt(request_id: str, work: Sequence[RecordWork]) -> Receipt:
