@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
+from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.ingest_tables import transactions
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
@@ -131,3 +135,32 @@ async def test_the_push_url_needs_no_api_key_but_the_admin_api_does(
     assert listed.status_code == 401
     mine = await client.get("/api/v1/sources", headers=bearer(org))
     assert [s["id"] for s in mine.json()["data"]] == [source["id"]]
+
+
+async def test_pushed_transactions_reach_transaction_log_subscribers_with_before_and_after(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
+    env = org.environment_ids[Environment.PRODUCTION]
+    ada = await make_employee(container, env, email="ada@example.com")
+    seen: list[TransactionChange] = []
+
+    def hook(conn: Connection, changes: Sequence[TransactionChange]) -> None:
+        seen.extend(c for c in changes if c.environment_id == env)  # the app is shared
+
+    container.transaction_log.subscribe(hook)
+    source = await create_source(client, org)
+    await push(client, source, [deal("D-1", "ada@example.com", 10)])
+    await push(client, source, [deal("D-1", "ada@example.com", 15, action="update")])
+    await push(client, source, [deal("D-1", "ada@example.com", 15, action="update")])
+    await push(client, source, [deal("D-1", "ada@example.com", 0, action="delete")])
+    assert [(c.kind, c.revision) for c in seen] == [("created", 1), ("updated", 2), ("deleted", 3)]
+    created, updated, deleted = seen
+    assert created.before is None
+    assert created.after is not None
+    assert (created.after.employee_id, created.after.value) == (ada.id, Decimal("10"))
+    assert updated.before == created.after
+    assert updated.after is not None
+    assert updated.after.value == Decimal("15")
+    assert deleted.before == updated.after
+    assert deleted.after is None
+    assert {c.source_id for c in seen} == {source["id"]}
