@@ -11,6 +11,7 @@ Behaviour is chosen per path:
   /garbage       answers bytes that are not HTTP
   /endless       200 with a body that never ends
   /cookie        200 with a Set-Cookie header
+  /drip          200, then a body of one byte every 200 ms, forever
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ class Receiver:
             request.transport.write(b"NOT HTTP AT ALL\r\n\r\n")
             request.transport.close()
             return web.Response()
+        if kind == "drip":
+            response = web.StreamResponse()
+            await response.prepare(request)
+            for _ in range(100_000):
+                await response.write(b"x")
+                await asyncio.sleep(0.2)
+            return response
         if kind == "cookie":
             response = web.Response(text="ok")
             response.set_cookie("session", "from-the-receiver")

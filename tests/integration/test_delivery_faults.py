@@ -76,6 +76,18 @@ async def test_an_endless_body_is_cut_at_the_cap(
     assert attempt["duration_ms"] < 2000
 
 
+async def test_a_body_that_trickles_forever_ends_at_the_timeout(
+    client: httpx.AsyncClient, org: CreatedOrganization, receiver: Receiver
+) -> None:
+    await create_endpoint(client, org, receiver.url("/drip"), timeout_s=2, retry_schedule=[0])
+    event_id = await publish(client, org)
+    message = await only_message(client, org, event_id)
+    failed = await wait_for_message(client, org, message["id"], "failed", timeout=10)
+    attempt = failed["attempts"][0]
+    assert attempt["outcome"] == "timeout"
+    assert 1900 <= attempt["duration_ms"] < 4000
+
+
 async def test_fifo_endpoint_delivers_in_order_one_at_a_time(
     client: httpx.AsyncClient, org: CreatedOrganization, receiver: Receiver
 ) -> None:
