@@ -25,12 +25,15 @@ from plaudit.api.routers import (
     giving_budget,
     groups,
     health,
+    ingest,
     messages,
     points,
+    receipts,
     recognitions,
     redemptions,
     rewards,
     shoutouts,
+    sources,
     surveys,
 )
 from plaudit.api.routers.connect import ROUTERS as CONNECT_ROUTERS
@@ -73,6 +76,15 @@ from plaudit.engagement.survey_responses import SurveyResponseService
 from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
+from plaudit.ingest.loaders.employee import EmployeeLoader
+from plaudit.ingest.loaders.event import EventLoader
+from plaudit.ingest.loaders.transaction import TransactionLoader
+from plaudit.ingest.pipeline import IngestPipeline
+from plaudit.ingest.recovery import IngestRecovery
+from plaudit.ingest.rejects import IngestQueries
+from plaudit.ingest.replay import Replayer
+from plaudit.ingest.sources import SourceService
+from plaudit.ingest.transactions import TransactionLog
 from plaudit.observability.metrics import Metrics
 from plaudit.runtime.background import BackgroundRunner, BackgroundService
 from plaudit.store import migrate
@@ -102,6 +114,17 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     if policy.allow_http:
         log.warning("PLAUDIT_OUTBOUND_ALLOW_HTTP is on: webhooks may travel unencrypted")
+    employee_import = EmployeeImporter(db, clock, event_log)
+    transaction_log = TransactionLog()
+    pipeline = IngestPipeline(
+        db,
+        clock,
+        {
+            "transaction": TransactionLoader(transaction_log),
+            "employee": EmployeeLoader(employee_import),
+            "event": EventLoader(event_log),
+        },
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -130,12 +153,17 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         rewards=RewardService(db, clock),
         redemptions=RedemptionService(db, clock, event_log),
         employees=EmployeeService(db, clock, event_log),
-        employee_import=EmployeeImporter(db, clock, event_log),
+        employee_import=employee_import,
         groups=GroupService(db, clock),
         connect_limiter=TokenBuckets(
             settings.connect_rate_limit_per_s, settings.connect_rate_limit_burst
         ),
         connect_events=EventsFeed(db, exclude_types=operational_names),
+        transaction_log=transaction_log,
+        ingest=pipeline,
+        ingest_sources=SourceService(db, clock, pipeline),
+        ingest_queries=IngestQueries(db),
+        ingest_replay=Replayer(db, pipeline),
     )
 
 
@@ -188,6 +216,7 @@ def background_services(container: Container) -> list[BackgroundService]:
         BacklogSampler(container.delivery_queries, container.metrics),
         SurveyDeadlineSweep(container.db, container.clock, container.event_log),
         MilestoneSweeper(container.milestones, container.settings.milestones_interval_s),
+        IngestRecovery(container.ingest),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))
@@ -262,9 +291,15 @@ def create_app(
         employees.router,
         groups.router,
         *CONNECT_ROUTERS,
+        sources.router,
+        receipts.router,
+        ingest.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.
-    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
+    # /ingest/ reads its own body: any supported content type, its own size limit.
+    app.add_middleware(
+        BodyGuardMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=("/ingest/",)
+    )
     app.add_middleware(RequestContextMiddleware, metrics=container.metrics)
     return app

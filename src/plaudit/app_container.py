@@ -31,6 +31,11 @@ from plaudit.engagement.survey_responses import SurveyResponseService
 from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
+from plaudit.ingest.pipeline import IngestPipeline
+from plaudit.ingest.rejects import IngestQueries
+from plaudit.ingest.replay import Replayer
+from plaudit.ingest.sources import SourceService
+from plaudit.ingest.transactions import TransactionLog
 from plaudit.observability.metrics import Metrics
 from plaudit.store.database import Database
 from plaudit.tenancy.service import TenancyService
@@ -71,3 +76,9 @@ class Container:
     # Connect API
     connect_limiter: TokenBuckets
     connect_events: EventsFeed
+    # Inbound data
+    transaction_log: TransactionLog
+    ingest: IngestPipeline
+    ingest_sources: SourceService
+    ingest_queries: IngestQueries
+    ingest_replay: Replayer

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body accepted (bytes)"
     )
+    ingest_max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest body a source's push URL (/ingest/...) accepts (bytes)",
+    )
     migrate_on_start: bool = Field(
         default=True, description="Apply database migrations when `serve`/`worker` start"
     )

@@ -97,12 +97,17 @@ class BodyGuardMiddleware:
     client that lies about or omits Content-Length is still cut off.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in _BODY_METHODS
+            or (self.exempt_prefixes and scope["path"].startswith(self.exempt_prefixes))
+        ):
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")

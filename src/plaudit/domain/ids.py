@@ -22,6 +22,7 @@ PREFIXES: Final = frozenset(
     {
         "org", "env", "key", "evt", "msg", "ep", "atm", "src", "usr", "grp", "rec", "bdg",
         "sht", "pts", "rwd", "rdm", "vch", "srv", "rsp", "q", "cmp", "pay", "lb", "job", "rcp",
+        "txn", "inr",
     }
 )  # fmt: skip
 

@@ -86,6 +86,23 @@ class EmployeeImporter:
             # (PostgreSQL): plan again against what it committed.
             return ImportReport(dry_run=False, rows=await self._db.write(apply))
 
+    def apply_rows(
+        self,
+        conn: Connection,
+        environment_id: str,
+        rows: Sequence[RawRow],
+        *,
+        now: datetime,
+        match_on: MatchOn = "external_id",
+    ) -> list[PlannedRow]:
+        """Plan and apply already-parsed rows inside the caller's write transaction (inbound
+        HRIS sources load through this); returns the per-row plan, rejects included."""
+        planned = plan_import(
+            conn, environment_id, rows, match_on=match_on, today=now.date(), new_ids=_ids()
+        )
+        self._apply(conn, environment_id, planned, now)
+        return planned
+
     def _apply(
         self, conn: Connection, environment_id: str, rows: Sequence[PlannedRow], now: datetime
     ) -> None:

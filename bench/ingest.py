@@ -1,0 +1,226 @@
+"""Inbound benchmark: Plaudit's ingest pipeline against a bare json.loads + insert, in one run.
+
+    python bench/ingest.py [--records 20000] [--batch 100] [--concurrency 8]
+                           [--pg-url postgresql://...]
+
+For each database (SQLite in a temporary file; PostgreSQL too when --pg-url is given) it
+pushes N CRM-deal records in batches of B, C batches at a time, and prints records/s for:
+  * bare: `json.loads` of the body, then one multi-row INSERT of the records (as JSON) per
+    batch, through the same write path (SQLite writer thread / PostgreSQL transaction);
+  * plaudit: `IngestPipeline.receive`: HMAC verification on the raw bytes, raw request
+    stored (its own commit), parse, path dedupe, JSONata mapping in the sandbox worker,
+    validation, employee resolution and the transaction store with dedupe claims and
+    per-record bookkeeping (a second commit);
+and the ratio plaudit / bare. HTTP is left out on both sides (it is the same ASGI cost for any
+handler). The machine is noisy: compare ratios, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Column, Connection, MetaData, String, Table, func, select
+
+from plaudit.app import build_container, running
+from plaudit.app_container import Container
+from plaudit.config import Settings
+from plaudit.domain.api_keys import Environment
+from plaudit.domain.ids import new_id
+from plaudit.ingest.models import RawRequest, Source
+from plaudit.store.engagement_tables import employees
+from plaudit.store.ingest_tables import ingest_records
+
+TEMPLATE = """{
+  "external_id": Id,
+  "employee": {"email": Owner.Email},
+  "metric": "revenue",
+  "value": Amount,
+  "currency": "EUR",
+  "occurred_at": CloseDate,
+  "attributes": {"stage": Stage}
+}"""
+EMPLOYEES = 200
+
+bare_metadata = MetaData()
+bare_records = Table(
+    "bench_bare_records",
+    bare_metadata,
+    Column("id", String(100), primary_key=True),
+    Column("payload", JSON, nullable=False),
+)
+
+
+def deal(run: str, i: int) -> dict[str, Any]:
+    return {
+        "Id": f"{run}-{i}",
+        "Name": f"Deal {i}",
+        "Owner": {"Id": f"O{i % EMPLOYEES}", "Email": f"rep{i % EMPLOYEES}@example.com"},
+        "Amount": f"{1000 + i}.50",
+        "CloseDate": "2026-03-31T12:00:00Z",
+        "Stage": "Closed Won",
+    }
+
+
+def bodies(run: str, records: int, batch: int) -> list[bytes]:
+    return [
+        orjson.dumps([deal(run, i) for i in range(start, min(start + batch, records))])
+        for start in range(0, records, batch)
+    ]
+
+
+async def in_parallel(
+    jobs: list[Callable[[], Awaitable[None]]], concurrency: int
+) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process, all threads) to run every job."""
+    queue = list(reversed(jobs))
+
+    async def lane() -> None:
+        while queue:
+            await queue.pop()()
+
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+async def setup(container: Container) -> tuple[str, Source]:
+    org = await container.tenancy.create_organization("Bench")
+    env = org.environment_ids[Environment.PRODUCTION]
+    now = container.clock.now()
+    rows = [
+        {
+            "id": new_id("usr"),
+            "environment_id": env,
+            "email": f"rep{i}@example.com",
+            "name": f"Rep {i}",
+            "time_zone": "UTC",
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(EMPLOYEES)
+    ]
+    await container.db.write(lambda c: c.execute(employees.insert(), rows))
+    created = await container.ingest_sources.create(
+        env,
+        name="CRM",
+        kind="webhook",
+        record_type="transaction",
+        template=TEMPLATE,
+        verification={"type": "hmac", "header": "x-signature"},
+        dedupe={"type": "path", "path": "$.Id"},
+    )
+    return env, created.source
+
+
+async def measure(url: str, records: int, batch: int, concurrency: int) -> dict[str, float]:
+    settings = Settings(database_url=url, migrate_on_start=True)  # type: ignore[arg-type]
+    container = build_container(settings)
+    async with running(container, with_workers=False):
+        async with container.db.transaction() as conn:
+            await conn.run_sync(bare_metadata.create_all)
+        _env, source = await setup(container)
+        secret = source.verification.secrets[0].value.encode()
+        run = new_id("job")
+
+        async def bare(body: bytes) -> None:
+            parsed = json.loads(body)
+            rows = [{"id": item["Id"], "payload": item} for item in parsed]
+            await container.db.write(lambda c: c.execute(bare_records.insert(), rows))
+
+        async def plaudit(body: bytes) -> None:
+            signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
+            raw = RawRequest(
+                headers=[("content-type", "application/json"), ("x-signature", signature)],
+                body=body,
+                content_type="application/json",
+            )
+            receipt = await container.ingest.receive(source, raw)
+            assert receipt.loaded == receipt.records, receipt
+
+        # Warm up both paths (template worker start, statement caches) outside the timing.
+        warm = bodies(f"{run}w", batch, batch)
+        await bare(warm[0])
+        await plaudit(warm[0])
+        bare_s, bare_cpu = await in_parallel(
+            [lambda b=b: bare(b) for b in bodies(f"{run}b", records, batch)], concurrency
+        )
+        plaudit_s, plaudit_cpu = await in_parallel(
+            [lambda b=b: plaudit(b) for b in bodies(f"{run}p", records, batch)], concurrency
+        )
+
+        def loaded(conn: Connection) -> int:
+            return int(
+                conn.execute(
+                    select(func.count()).where(
+                        ingest_records.c.source_id == source.id,
+                        ingest_records.c.status == "loaded",
+                    )
+                ).scalar_one()
+            )
+
+        assert await container.db.read_with(loaded) == records + batch
+    return {
+        "bare": records / bare_s,
+        "plaudit": records / plaudit_s,
+        "bare_cpu_us": bare_cpu / records * 1e6,
+        "plaudit_cpu_us": plaudit_cpu / records * 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--pg-url", default=None, help="also measure on this PostgreSQL database")
+    args = parser.parse_args()
+
+    results: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}")]
+        if args.pg_url:
+            targets.append(("PostgreSQL", args.pg_url))
+        for name, url in targets:
+            figures = asyncio.run(measure(url, args.records, args.batch, args.concurrency))
+            ratio = figures["plaudit"] / figures["bare"]
+            results.append(
+                (
+                    f"{name}: bare json.loads + insert",
+                    f"{figures['bare']:,.0f}",
+                    "1.00x",
+                    f"{figures['bare_cpu_us']:.0f}",
+                )
+            )
+            results.append(
+                (
+                    f"{name}: plaudit pipeline",
+                    f"{figures['plaudit']:,.0f}",
+                    f"{ratio:.2f}x",
+                    f"{figures['plaudit_cpu_us']:.0f}",
+                )
+            )
+
+    width = max(len(r[0]) for r in results)
+    print(
+        f"\n{args.records} records in batches of {args.batch}, {args.concurrency} batches at a time"
+    )
+    print(f"{'measure':<{width}}  {'records/s':>10}  {'ratio':>6}  CPU us/record (this process)")
+    for name, value, ratio, cpu in results:
+        print(f"{name:<{width}}  {value:>10}  {ratio:>6}  {cpu:>6}")
+
+
+if __name__ == "__main__":
+    main()

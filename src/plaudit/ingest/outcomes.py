@@ -1,0 +1,110 @@
+"""Writing records' outcomes and their request's counts, in the loading transaction.
+
+Every record gets exactly one status (loaded, rejected, duplicate), so a request's counts
+always add up: received = loaded + rejected + duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, or_, select, update
+
+from plaudit.ingest.loaders import DUPLICATE, LOADED, REJECTED, RecordWork
+from plaudit.ingest.models import Source
+from plaudit.store.bulk import bulk_insert
+from plaudit.store.ingest_tables import ingest_records, ingest_requests
+
+RECEIVED, HELD, PROCESSED = "received", "held", "processed"
+
+
+def _outcome_columns(item: RecordWork, now: datetime) -> dict[str, Any]:
+    return {
+        # The mapped output is kept for rejects (to see what the template made); a loaded
+        # record's result is the row it loaded into (`target_id`).
+        "output": item.output if item.status == REJECTED else None,
+        "dedupe_key": item.dedupe_key,
+        "status": item.status,
+        "stage": item.stage,
+        "reason_code": item.reason_code,
+        "reason": item.reason,
+        "template_version": item.template_version,
+        "target_id": item.target_id,
+        "updated_at": now,
+    }
+
+
+def write_records(
+    conn: Connection, source: Source, work: Sequence[RecordWork], now: datetime, *, new: bool
+) -> None:
+    if new:
+        bulk_insert(
+            conn,
+            ingest_records,
+            [
+                {
+                    **_outcome_columns(item, now),
+                    "id": item.id,
+                    "environment_id": source.environment_id,
+                    "source_id": source.id,
+                    "request_id": item.request_id,
+                    "position": item.position,
+                    # Input is kept where a replay needs it; the raw body holds every record.
+                    "input": item.input if item.status == REJECTED else None,
+                    "raw_text": item.raw_text,
+                    "attempts": 1,
+                    "created_at": now,
+                }
+                for item in work
+            ],
+        )
+        return
+    for item in work:
+        conn.execute(
+            update(ingest_records)
+            .where(ingest_records.c.id == item.id)
+            .values(**_outcome_columns(item, now), attempts=ingest_records.c.attempts + 1)
+        )
+
+
+def tally(items: Sequence[RecordWork]) -> dict[str, int]:
+    statuses = [item.status for item in items]
+    return {status: statuses.count(status) for status in (LOADED, REJECTED, DUPLICATE)}
+
+
+def recount(conn: Connection, request_id: str) -> dict[str, int]:
+    """Counts from the stored rows: they can never drift from the records."""
+    return dict(
+        conn.execute(
+            select(ingest_records.c.status, func.count())
+            .where(ingest_records.c.request_id == request_id)
+            .group_by(ingest_records.c.status)
+        ).all()
+    )
+
+
+def set_counts(
+    conn: Connection,
+    request_id: str,
+    tally: Mapping[str, int],
+    now: datetime,
+    request_reject: tuple[str, str] | None,
+) -> None:
+    values: dict[str, Any] = {
+        "records": sum(tally.values()),
+        "loaded": tally.get(LOADED, 0),
+        "rejected": tally.get(REJECTED, 0),
+        "duplicates": tally.get(DUPLICATE, 0),
+    }
+    if request_reject is not None:
+        values.update(status=REJECTED, reject_code=request_reject[0])
+        values.update(reject_reason=request_reject[1], processed_at=now)
+    else:  # first processing marks it processed; a replay leaves status and time alone
+        # Two comparisons, not IN: an IN list is re-rendered on every call.
+        status = ingest_requests.c.status
+        pending = or_(status == RECEIVED, status == HELD)
+        values["status"] = case((pending, PROCESSED), else_=ingest_requests.c.status)
+        values["processed_at"] = case((pending, now), else_=ingest_requests.c.processed_at)
+    conn.execute(update(ingest_requests).where(ingest_requests.c.id == request_id).values(**values))
