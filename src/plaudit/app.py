@@ -17,6 +17,7 @@ from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from plaudit.api.openapi import install_openapi
 from plaudit.api.routers import (
     badges,
+    campaigns,
     employees,
     endpoints,
     engagement_settings,
@@ -76,6 +77,8 @@ from plaudit.engagement.survey_responses import SurveyResponseService
 from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
+from plaudit.incentives.campaigns import CampaignService
+from plaudit.incentives.engine import IncentiveEngine
 from plaudit.ingest.loaders.employee import EmployeeLoader
 from plaudit.ingest.loaders.event import EventLoader
 from plaudit.ingest.loaders.transaction import TransactionLoader
@@ -116,6 +119,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         log.warning("PLAUDIT_OUTBOUND_ALLOW_HTTP is on: webhooks may travel unencrypted")
     employee_import = EmployeeImporter(db, clock, event_log)
     transaction_log = TransactionLog()
+    incentive_engine = IncentiveEngine(event_log, clock)
+    transaction_log.subscribe(incentive_engine)
     pipeline = IngestPipeline(
         db,
         clock,
@@ -164,6 +169,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ingest_sources=SourceService(db, clock, pipeline),
         ingest_queries=IngestQueries(db),
         ingest_replay=Replayer(db, pipeline),
+        incentive_engine=incentive_engine,
+        campaigns=CampaignService(db, clock, incentive_engine),
     )
 
 
@@ -294,6 +301,7 @@ def create_app(
         sources.router,
         receipts.router,
         ingest.router,
+        campaigns.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

@@ -91,8 +91,8 @@ leaderboards = Table(
     Column("rank_by", String(100), nullable=False),  # a metric key, or "attainment"
     Column("top_n", Integer, nullable=False),
     Column("min_interval_s", Integer, nullable=False),  # coalescing of leaderboard.updated
-    Column("rewards", JsonDocument, nullable=False),  # rank -> reward (points or amount)
-    Column("last_top", JsonDocument, nullable=True),  # the top N last announced
+    # {"tops": {period start: top N last announced}, "pending": [period starts]}
+    Column("announced", JsonDocument, nullable=False),
     Column("last_emitted_at", UtcDateTime(), nullable=True),
     Column("pending", Boolean(), nullable=False),  # top N changed, not yet announced
     Index("ix_leaderboards_campaign", "campaign_id", "id"),

@@ -129,10 +129,7 @@ def upgrade() -> None:
         sa.Column("top_n", sa.Integer(), nullable=False),
         sa.Column("min_interval_s", sa.Integer(), nullable=False),
         sa.Column(
-            "rewards", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
-        ),
-        sa.Column(
-            "last_top", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True
+            "announced", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
         ),
         sa.Column("last_emitted_at", UtcDateTime(), nullable=True),
         sa.Column("pending", sa.Boolean(), nullable=False),

@@ -1,0 +1,255 @@
+"""Live progress: per (campaign, period, participant, metric) running aggregates.
+
+Two ways to the same numbers, and a test holds them equal:
+
+* `apply_changes` (live): each `TransactionChange` takes its `before` out and puts its
+  `after` in, inside the loading transaction. SUM, COUNT and AVG move by the delta; MAX and
+  COUNT DISTINCT cannot be undone from a delta, so the touched (participant, period, metric)
+  is re-read from `transactions` (bounded: one participant, one period, one metric).
+* `recompute` (from scratch): folds every active transaction of the campaign's participants.
+
+Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
+belongs to the period holding its `occurred_at` in the campaign's time zone, so a late
+correction in an earlier period updates that period. Only `active` campaigns move live;
+activating a campaign, or adding participants to an active one, rebuilds it.
+
+On PostgreSQL a transaction-scoped advisory lock per (campaign, participant), taken in
+sorted order, serializes concurrent loads touching the same participant, so read-modify-
+write of a progress row never loses an update.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Connection, delete, select, text
+
+from plaudit.domain.incentive_rules import Aggregate, MetricDefinition, fold
+from plaudit.incentives.definition import CampaignDefinition, definition_from_row
+from plaudit.ingest.transactions import TransactionChange, TransactionState, decimal_text
+from plaudit.store.incentive_tables import campaign_participants, campaign_progress, campaigns
+from plaudit.store.ingest_tables import transactions
+
+ProgressKey = tuple[str, date, str, str]  # campaign, period start, employee, metric key
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCampaign:
+    id: str
+    environment_id: str
+    definition: CampaignDefinition
+    participants: Mapping[str, Mapping[str, Decimal]]  # employee -> metric key -> target
+
+    def target(self, employee_id: str, metric: MetricDefinition) -> Decimal:
+        return self.participants.get(employee_id, {}).get(metric.key, metric.target)
+
+
+def load_campaign(conn: Connection, row: object) -> LiveCampaign:
+    rows = conn.execute(
+        select(campaign_participants.c.employee_id, campaign_participants.c.targets).where(
+            campaign_participants.c.campaign_id == row.id  # type: ignore[attr-defined]
+        )
+    )
+    return LiveCampaign(
+        id=row.id,  # type: ignore[attr-defined]
+        environment_id=row.environment_id,  # type: ignore[attr-defined]
+        definition=definition_from_row(row),
+        participants={r.employee_id: {k: Decimal(v) for k, v in r.targets.items()} for r in rows},
+    )
+
+
+def active_campaigns(conn: Connection, environment_id: str) -> list[LiveCampaign]:
+    rows = conn.execute(
+        select(campaigns)
+        .where(campaigns.c.environment_id == environment_id, campaigns.c.status == "active")
+        .order_by(campaigns.c.id)
+    ).all()
+    return [load_campaign(conn, row) for row in rows]
+
+
+def apply_changes(
+    conn: Connection,
+    live: Sequence[LiveCampaign],
+    changes: Sequence[TransactionChange],
+    now: datetime,
+) -> set[tuple[str, date, str]]:
+    """Move the aggregates; returns the touched (campaign, period start, employee)."""
+    deltas: dict[ProgressKey, list[tuple[int, Decimal]]] = defaultdict(list)
+    rescans: set[ProgressKey] = set()
+    by_id = {campaign.id: campaign for campaign in live}
+    for change in changes:
+        for sign, state in ((-1, change.before), (1, change.after)):
+            if state is None:
+                continue
+            for campaign, metric, period_start in _matches(live, state):
+                key = (campaign.id, period_start, state.employee_id, metric.key)
+                if metric.needs_rescan():
+                    rescans.add(key)
+                else:
+                    deltas[key].append((sign, state.value))
+    keys = sorted(set(deltas) | rescans)
+    _lock(conn, sorted({(k[0], k[2]) for k in keys}))
+    for key in keys:
+        campaign = by_id[key[0]]
+        metric = campaign.definition.metric(key[3])
+        if key in rescans:
+            aggregate = _scan(conn, campaign, key[1], key[2], metric)
+        else:
+            aggregate = read_aggregate(conn, key)
+            for sign, value in deltas[key]:
+                aggregate = aggregate.shifted(value, sign)
+        _store(conn, key, aggregate, now)
+    return {(k[0], k[1], k[2]) for k in keys}
+
+
+def _matches(
+    live: Sequence[LiveCampaign], state: TransactionState
+) -> Iterable[tuple[LiveCampaign, MetricDefinition, date]]:
+    for campaign in live:
+        if state.employee_id not in campaign.participants:
+            continue
+        period = campaign.definition.schedule.period_at(state.occurred_at)
+        if period is None:
+            continue
+        for metric in campaign.definition.metrics:
+            if metric.takes(state.metric, state.attributes):
+                yield campaign, metric, period.start
+
+
+def _lock(conn: Connection, pairs: Sequence[tuple[str, str]]) -> None:
+    if conn.dialect.name != "postgresql":
+        return  # one writer
+    for campaign_id, employee_id in pairs:
+        key = zlib.crc32(f"{campaign_id}/{employee_id}".encode()) - 2**31
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def read_aggregate(conn: Connection, key: ProgressKey) -> Aggregate:
+    row = conn.execute(select(campaign_progress).where(*_where(key))).first()
+    return _aggregate(row) if row is not None else Aggregate()
+
+
+def _aggregate(row: object) -> Aggregate:
+    return Aggregate(
+        sum=Decimal(row.sum),  # type: ignore[attr-defined]
+        count=row.count,  # type: ignore[attr-defined]
+        max=None if row.max is None else Decimal(row.max),  # type: ignore[attr-defined]
+        distinct=row.distinct_count,  # type: ignore[attr-defined]
+    )
+
+
+def _where(key: ProgressKey) -> tuple[ColumnElement[bool], ...]:
+    t = campaign_progress.c
+    return (
+        t.campaign_id == key[0],
+        t.period_start == key[1],
+        t.employee_id == key[2],
+        t.metric_key == key[3],
+    )
+
+
+def _store(conn: Connection, key: ProgressKey, aggregate: Aggregate, now: datetime) -> None:
+    values = {
+        "sum": decimal_text(aggregate.sum),
+        "count": aggregate.count,
+        "max": None if aggregate.max is None else decimal_text(aggregate.max),
+        "distinct_count": aggregate.distinct,
+        "updated_at": now,
+    }
+    done = conn.execute(campaign_progress.update().where(*_where(key)).values(**values))
+    if done.rowcount == 0:
+        conn.execute(
+            campaign_progress.insert().values(
+                campaign_id=key[0],
+                period_start=key[1],
+                employee_id=key[2],
+                metric_key=key[3],
+                **values,
+            )
+        )
+
+
+def _scan(
+    conn: Connection,
+    campaign: LiveCampaign,
+    period_start: date,
+    employee_id: str,
+    metric: MetricDefinition,
+) -> Aggregate:
+    """One participant's metric for one period, from the transactions."""
+    found = recompute(conn, campaign, employees=[employee_id], metrics=[metric])
+    return found.get((campaign.id, period_start, employee_id, metric.key), Aggregate())
+
+
+def recompute(
+    conn: Connection,
+    campaign: LiveCampaign,
+    *,
+    employees: Sequence[str] | None = None,
+    metrics: Sequence[MetricDefinition] | None = None,
+) -> dict[ProgressKey, Aggregate]:
+    """The aggregates from scratch (nothing written); only keys with transactions appear."""
+    wanted = list(metrics or campaign.definition.metrics)
+    who = sorted(employees if employees is not None else campaign.participants)
+    start, until = campaign.definition.schedule.span()
+    t = transactions.c
+    query = select(t.employee_id, t.metric, t.value, t.occurred_at, t.attributes).where(
+        t.environment_id == campaign.environment_id,
+        t.status == "active",
+        t.metric.in_(sorted({m.source_metric for m in wanted})),
+        t.employee_id.in_(who),
+        t.occurred_at >= start,
+        t.occurred_at < until,
+    )
+    values: dict[ProgressKey, list[tuple[Decimal, object]]] = defaultdict(list)
+    schedule = campaign.definition.schedule
+    for row in conn.execute(query):
+        period = schedule.period_at(row.occurred_at)
+        if period is None:
+            continue
+        for metric in wanted:
+            if metric.takes(row.metric, row.attributes):
+                distinct = (
+                    row.attributes.get(metric.distinct_attribute)
+                    if metric.distinct_attribute
+                    else None
+                )
+                key = (campaign.id, period.start, row.employee_id, metric.key)
+                values[key].append((Decimal(row.value), distinct))
+    return {key: fold(pairs) for key, pairs in values.items()}
+
+
+def stored(conn: Connection, campaign_id: str) -> dict[ProgressKey, Aggregate]:
+    """The live aggregates as stored (rows that fold to nothing are left out)."""
+    rows = conn.execute(
+        select(campaign_progress).where(campaign_progress.c.campaign_id == campaign_id)
+    )
+    out = {
+        (r.campaign_id, r.period_start, r.employee_id, r.metric_key): _aggregate(r) for r in rows
+    }
+    return {key: agg for key, agg in out.items() if agg.count}
+
+
+def rebuild(conn: Connection, campaign: LiveCampaign, now: datetime) -> set[tuple[str, date, str]]:
+    """Replace the campaign's stored aggregates with a recompute."""
+    conn.execute(delete(campaign_progress).where(campaign_progress.c.campaign_id == campaign.id))
+    fresh = recompute(conn, campaign)
+    for key, aggregate in sorted(fresh.items()):
+        _store(conn, key, aggregate, now)
+    return {(k[0], k[1], k[2]) for k in fresh}
+
+
+def values_for(
+    conn: Connection, campaign: LiveCampaign, period_start: date, employee_id: str
+) -> dict[str, Decimal]:
+    """Each metric's current value for one participant and period."""
+    out: dict[str, Decimal] = {}
+    for metric in campaign.definition.metrics:
+        aggregate = read_aggregate(conn, (campaign.id, period_start, employee_id, metric.key))
+        out[metric.key] = aggregate.value(metric.aggregation)
+    return out
