@@ -253,3 +253,13 @@ def values_for(
         aggregate = read_aggregate(conn, (campaign.id, period_start, employee_id, metric.key))
         out[metric.key] = aggregate.value(metric.aggregation)
     return out
+
+
+def metric_values(
+    campaign: LiveCampaign, aggregates: Mapping[ProgressKey, Aggregate]
+) -> dict[ProgressKey, Decimal]:
+    """What each aggregate means for its metric (the numbers live and recompute must agree on)."""
+    return {
+        key: aggregate.value(campaign.definition.metric(key[3]).aggregation)
+        for key, aggregate in aggregates.items()
+    }
