@@ -79,6 +79,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.sweeper import LeaderboardSweeper
 from plaudit.ingest.loaders.employee import EmployeeLoader
 from plaudit.ingest.loaders.event import EventLoader
 from plaudit.ingest.loaders.transaction import TransactionLoader
@@ -224,6 +225,9 @@ def background_services(container: Container) -> list[BackgroundService]:
         SurveyDeadlineSweep(container.db, container.clock, container.event_log),
         MilestoneSweeper(container.milestones, container.settings.milestones_interval_s),
         IngestRecovery(container.ingest),
+        LeaderboardSweeper(
+            container.db, container.incentive_engine, container.settings.leaderboards_interval_s
+        ),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))

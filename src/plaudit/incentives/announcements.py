@@ -158,15 +158,21 @@ def board_events(
     *,
     only_pending: bool = False,
 ) -> list[EventDraft]:
+    """Announce the campaign's boards whose top N changed in `periods` (or, sweeping, the
+    pending ones). Board rows are locked first on PostgreSQL, so concurrent loads and
+    sweepers take turns per board and read each other's committed progress."""
     drafts: list[EventDraft] = []
     query = select(leaderboards).where(leaderboards.c.campaign_id == campaign.id)
-    for board in conn.execute(query.order_by(leaderboards.c.id)).all():
+    if only_pending:
+        query = query.where(leaderboards.c.pending.is_(True))
+    query = query.order_by(leaderboards.c.id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=only_pending)
+    for board in conn.execute(query).all():
         announced: dict[str, Any] = dict(board.announced)
         tops: dict[str, Any] = dict(announced.get("tops") or {})
         pending = set(announced.get("pending") or [])
-        candidates = (
-            sorted(pending) if only_pending else sorted({str(p) for p in periods} | pending)
-        )
+        candidates = sorted(pending | (set() if only_pending else {str(p) for p in periods}))
         due = board.last_emitted_at is None or now - board.last_emitted_at >= timedelta(
             seconds=board.min_interval_s
         )

@@ -55,7 +55,10 @@ class IncentiveEngine:
     def sweep_pending(self, conn: Connection) -> int:
         """Announce leaderboards whose changes waited for their interval; returns events."""
         ids = conn.execute(
-            select(leaderboards.c.campaign_id).where(leaderboards.c.pending.is_(True)).distinct()
+            select(leaderboards.c.campaign_id)
+            .where(leaderboards.c.pending.is_(True))
+            .distinct()
+            .order_by(leaderboards.c.campaign_id)
         ).all()
         count = 0
         for (campaign_id,) in ids:
