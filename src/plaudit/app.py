@@ -79,6 +79,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.standings import Standings
 from plaudit.incentives.sweeper import LeaderboardSweeper
 from plaudit.ingest.loaders.employee import EmployeeLoader
 from plaudit.ingest.loaders.event import EventLoader
@@ -172,6 +173,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ingest_replay=Replayer(db, pipeline),
         incentive_engine=incentive_engine,
         campaigns=CampaignService(db, clock, incentive_engine),
+        standings=Standings(db, clock),
     )
 
 

@@ -33,6 +33,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.standings import Standings
 from plaudit.ingest.pipeline import IngestPipeline
 from plaudit.ingest.rejects import IngestQueries
 from plaudit.ingest.replay import Replayer
@@ -87,3 +88,4 @@ class Container:
     # Incentive programs
     incentive_engine: IncentiveEngine
     campaigns: CampaignService
+    standings: Standings

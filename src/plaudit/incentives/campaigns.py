@@ -94,10 +94,18 @@ class CampaignService:
 
         return await self._db.write(unit)
 
-    async def get(self, environment_id: str, campaign_id: str) -> dict[str, Any]:
-        return await self._db.read_with(
-            lambda conn: campaign_json(conn, environment_id, campaign_id)
-        )
+    async def get(
+        self, environment_id: str, campaign_id: str, *, published: bool = False
+    ) -> dict[str, Any]:
+        """A campaign; `published` hides drafts (404), as Connect must."""
+
+        def unit(conn: Connection) -> dict[str, Any]:
+            found = campaign_json(conn, environment_id, campaign_id)
+            if published and found["status"] == "draft":
+                raise NotFound(f"no campaign {campaign_id}", code="campaign_not_found")
+            return found
+
+        return await self._db.read_with(unit)
 
     async def list(
         self, environment_id: str, *, status: str | None, limit: int, cursor: str | None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from plaudit.api.auth import AdminPrincipal
+from plaudit.api.connect.incentive_schemas import ConnectLeaderboard, ConnectProgress
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.incentive_schemas import (
@@ -19,6 +21,7 @@ from plaudit.api.incentive_schemas import (
 )
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.incentives.campaigns import TargetUpdate
+from plaudit.incentives.standings import Scope
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(
@@ -112,3 +115,58 @@ async def close_campaign(
     campaign_id: str, principal: AdminPrincipal, container: AppContainer
 ) -> CampaignOut:
     return CampaignOut(**await container.campaigns.close(principal.environment_id, campaign_id))
+
+
+PeriodParam = Annotated[
+    date | None, Query(description="A period's first day; default: the period running now")
+]
+
+
+@router.get(
+    "/{campaign_id}/participants",
+    summary="Participants and their progress",
+    responses=error_responses(400, 404, 422),
+)
+async def list_progress(
+    campaign_id: str,
+    principal: AdminPrincipal,
+    container: AppContainer,
+    period: PeriodParam = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
+) -> ListResponse[ConnectProgress]:
+    scope = Scope(principal.environment_id, campaign_id, period)
+    page = await container.standings.participants(scope, limit=limit, cursor=cursor)
+    return ListResponse[ConnectProgress].of(page, ConnectProgress.of)
+
+
+@router.get(
+    "/{campaign_id}/participants/{employee_id}",
+    summary="One participant's progress",
+    responses=error_responses(404, 422),
+)
+async def get_progress(
+    campaign_id: str,
+    employee_id: str,
+    principal: AdminPrincipal,
+    container: AppContainer,
+    period: PeriodParam = None,
+) -> ConnectProgress:
+    scope = Scope(principal.environment_id, campaign_id, period)
+    return ConnectProgress.of(await container.standings.progress(scope, employee_id))
+
+
+@router.get(
+    "/{campaign_id}/leaderboards/{leaderboard_id}",
+    summary="A leaderboard's standings",
+    responses=error_responses(404, 422),
+)
+async def get_leaderboard(
+    campaign_id: str,
+    leaderboard_id: str,
+    principal: AdminPrincipal,
+    container: AppContainer,
+    period: PeriodParam = None,
+) -> ConnectLeaderboard:
+    scope = Scope(principal.environment_id, campaign_id, period)
+    return ConnectLeaderboard.of(await container.standings.leaderboard(scope, leaderboard_id))

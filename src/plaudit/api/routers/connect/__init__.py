@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plaudit.api.routers.connect import events, groups, points, recognitions, redemptions, users
+from plaudit.api.routers.connect import (
+    campaigns,
+    events,
+    groups,
+    points,
+    recognitions,
+    redemptions,
+    users,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     users.router,
@@ -17,4 +25,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     redemptions.router,
     points.router,
     events.router,
+    campaigns.router,
 )
