@@ -28,6 +28,7 @@ from plaudit.api.routers import (
     health,
     ingest,
     messages,
+    payouts,
     points,
     receipts,
     recognitions,
@@ -79,6 +80,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.payout_service import PayoutScheduler, PayoutService
 from plaudit.incentives.standings import Standings
 from plaudit.incentives.sweeper import LeaderboardSweeper
 from plaudit.ingest.loaders.employee import EmployeeLoader
@@ -174,6 +176,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         incentive_engine=incentive_engine,
         campaigns=CampaignService(db, clock, incentive_engine),
         standings=Standings(db, clock),
+        payouts=PayoutService(db, clock, event_log),
     )
 
 
@@ -230,6 +233,7 @@ def background_services(container: Container) -> list[BackgroundService]:
         LeaderboardSweeper(
             container.db, container.incentive_engine, container.settings.leaderboards_interval_s
         ),
+        PayoutScheduler(container.payouts, container.settings.payouts_interval_s),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))
@@ -308,6 +312,7 @@ def create_app(
         receipts.router,
         ingest.router,
         campaigns.router,
+        payouts.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

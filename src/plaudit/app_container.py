@@ -33,6 +33,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.payout_service import PayoutService
 from plaudit.incentives.standings import Standings
 from plaudit.ingest.pipeline import IngestPipeline
 from plaudit.ingest.rejects import IngestQueries
@@ -89,3 +90,4 @@ class Container:
     incentive_engine: IncentiveEngine
     campaigns: CampaignService
     standings: Standings
+    payouts: PayoutService

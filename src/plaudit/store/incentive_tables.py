@@ -1,4 +1,5 @@
-"""Incentive program tables: campaigns, participants, live progress, milestones, leaderboards.
+"""Incentive program tables: campaigns, participants, live progress, milestones, leaderboards,
+and payouts.
 
 `campaign_progress` holds one running aggregate per (campaign, period, participant, metric),
 updated in the transaction that loads the underlying `transactions` row; decimals are
@@ -18,6 +19,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
 )
 
 from plaudit.store.tables import metadata
@@ -97,4 +99,41 @@ leaderboards = Table(
     Column("pending", Boolean(), nullable=False),  # top N changed, not yet announced
     Index("ix_leaderboards_campaign", "campaign_id", "id"),
     Index("ix_leaderboards_pending", "pending"),
+)
+
+# One row per (campaign, period) whose payouts were calculated: the once-only claim of the
+# period-end run, whichever worker gets there first.
+campaign_settlements = Table(
+    "campaign_settlements",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("period_end", Date(), nullable=False),
+    Column("settled_at", UtcDateTime(), nullable=False),
+    Column("payout_count", Integer, nullable=False),
+    PrimaryKeyConstraint("campaign_id", "period_start"),
+)
+
+campaign_payouts = Table(
+    "campaign_payouts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("environment_id", String(40), ForeignKey("environments.id"), nullable=False),
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("employee_id", String(40), ForeignKey("employees.id"), nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("period_end", Date(), nullable=False),
+    Column("status", String(20), nullable=False),  # waiting_approval | approved | revoked
+    Column("reward_type", String(20), nullable=False),
+    Column("points", Integer, nullable=True),
+    Column("amount", String(64), nullable=True),  # decimal string, rounded by the one rule
+    Column("currency", String(3), nullable=True),
+    Column("value", String(64), nullable=False),  # the payout metric's value
+    Column("attainment", String(64), nullable=False),
+    Column("point_entry_id", String(40), nullable=True),  # the ledger credit, once approved
+    Column("calculated_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("campaign_id", "period_start", "employee_id", name="uq_campaign_payouts"),
+    Index("ix_campaign_payouts_environment", "environment_id", "id"),
+    Index("ix_campaign_payouts_employee", "employee_id", "id"),
 )

@@ -50,7 +50,8 @@ async def test_one_event_per_interval_and_the_sweep_catches_up(
         ],
     )
     everyone, north = campaign["leaderboards"]
-    clock = ManualClock(datetime(2026, 2, 2, tzinfo=UTC))
+    # Ahead of the real clock, so the workers' own sweep (real time) finds nothing due.
+    clock = ManualClock(container.clock.now() + timedelta(days=1))
     engine = IncentiveEngine(container.event_log, clock)
     log = TransactionLog()  # the test's own log: the app's engine keeps the real clock
     log.subscribe(engine)

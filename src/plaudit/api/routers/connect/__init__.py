@@ -12,6 +12,7 @@ from plaudit.api.routers.connect import (
     campaigns,
     events,
     groups,
+    payouts,
     points,
     recognitions,
     redemptions,
@@ -26,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     points.router,
     events.router,
     campaigns.router,
+    payouts.router,
 )

@@ -1,4 +1,4 @@
-"""Incentive programs: campaigns, participants, progress, milestones, leaderboards
+"""Incentive programs: campaigns, participants, progress, milestones, leaderboards, payouts
 
 Revision ID: 0006
 """
@@ -97,6 +97,50 @@ def upgrade() -> None:
         batch_op.create_index("ix_campaign_participants_employee", ["employee_id"], unique=False)
 
     op.create_table(
+        "campaign_payouts",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("environment_id", sa.String(length=40), nullable=False),
+        sa.Column("campaign_id", sa.String(length=40), nullable=False),
+        sa.Column("employee_id", sa.String(length=40), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reward_type", sa.String(length=20), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=True),
+        sa.Column("amount", sa.String(length=64), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("attainment", sa.String(length=64), nullable=False),
+        sa.Column("point_entry_id", sa.String(length=40), nullable=True),
+        sa.Column("calculated_at", UtcDateTime(), nullable=False),
+        sa.Column("decided_at", UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_payouts_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["employee_id"],
+            ["employees.id"],
+            name=op.f("fk_campaign_payouts_employee_id_employees"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["environment_id"],
+            ["environments.id"],
+            name=op.f("fk_campaign_payouts_environment_id_environments"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_payouts")),
+        sa.UniqueConstraint(
+            "campaign_id", "period_start", "employee_id", name="uq_campaign_payouts"
+        ),
+    )
+    with op.batch_alter_table("campaign_payouts", schema=None) as batch_op:
+        batch_op.create_index("ix_campaign_payouts_employee", ["employee_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_campaign_payouts_environment", ["environment_id", "id"], unique=False
+        )
+
+    op.create_table(
         "campaign_progress",
         sa.Column("campaign_id", sa.String(length=40), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=False),
@@ -118,6 +162,22 @@ def upgrade() -> None:
             "employee_id",
             "metric_key",
             name=op.f("pk_campaign_progress"),
+        ),
+    )
+    op.create_table(
+        "campaign_settlements",
+        sa.Column("campaign_id", sa.String(length=40), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("settled_at", UtcDateTime(), nullable=False),
+        sa.Column("payout_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_settlements_campaign_id_campaigns"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "period_start", name=op.f("pk_campaign_settlements")
         ),
     )
     op.create_table(
@@ -150,7 +210,13 @@ def downgrade() -> None:
         batch_op.drop_index("ix_leaderboards_campaign")
 
     op.drop_table("leaderboards")
+    op.drop_table("campaign_settlements")
     op.drop_table("campaign_progress")
+    with op.batch_alter_table("campaign_payouts", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_payouts_environment")
+        batch_op.drop_index("ix_campaign_payouts_employee")
+
+    op.drop_table("campaign_payouts")
     with op.batch_alter_table("campaign_participants", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_participants_employee")
 
