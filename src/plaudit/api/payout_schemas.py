@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from plaudit.api.schemas import StrictModel
+from plaudit.api.incentive_schemas import CheckedModel
 
 
 class PayoutPeriod(BaseModel):
@@ -40,7 +40,7 @@ class PayoutOut(BaseModel):
         return cls(**payout)
 
 
-class PayoutIdsIn(StrictModel):
+class PayoutIdsIn(CheckedModel):
     payout_ids: list[str] = Field(min_length=1, max_length=1000)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, select
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
 from plaudit.incentives.definition import BoardDefinition, CampaignDefinition
 from plaudit.incentives.engine import IncentiveEngine
@@ -140,6 +141,13 @@ class CampaignService:
             if row.status == "closed":
                 raise Conflict("a closed campaign takes no participants", code="campaign_closed")
             _check_targets(row, targets, "targets")
+            unaskable = [e for e in employee_ids if not can_name_anything(e)]
+            if unaskable:
+                raise ValidationFailed(
+                    "unknown employees",
+                    code="unknown_employee",
+                    details={"field": "employee_ids", "employee_ids": unaskable},
+                )
             found = load_employees(conn, environment_id, employee_ids, field="employee_ids")
             wanted: dict[str, str | None] = dict.fromkeys(found, None)
             _check_groups(conn, environment_id, group_ids)
@@ -276,10 +284,11 @@ def _write_boards(conn: Connection, campaign_id: str, boards: Sequence[BoardDefi
 
 
 def _check_groups(conn: Connection, environment_id: str, group_ids: Sequence[str]) -> None:
+    askable = [g for g in group_ids if can_name_anything(g)]  # never send NUL to the db
     found = set(
         conn.execute(
             select(groups.c.id).where(
-                groups.c.environment_id == environment_id, groups.c.id.in_(list(group_ids))
+                groups.c.environment_id == environment_id, groups.c.id.in_(askable)
             )
         ).scalars()
     )
@@ -304,6 +313,8 @@ def _check_targets(row: Any, targets: Mapping[str, Decimal], field: str) -> None
 
 
 def _fetch(conn: Connection, environment_id: str, campaign_id: str) -> Any:
+    if not can_name_anything(campaign_id):
+        raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
     row = conn.execute(
         select(campaigns).where(
             campaigns.c.id == campaign_id, campaigns.c.environment_id == environment_id

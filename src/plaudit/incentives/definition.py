@@ -80,6 +80,8 @@ class CampaignDefinition:
         if (self.payout.rate is None) == (not self.payout.slabs):
             raise _invalid("payout", "give either a rate or slabs")
         check_slabs(self.payout.slabs)
+        if self.payout.rate is not None and self.payout.rate < 0:
+            raise _invalid("payout.rate", "the rate must not be negative")
         if self.payout.cap is not None and self.payout.cap < 0:
             raise _invalid("payout.cap", "the cap must not be negative")
         thresholds = [m.threshold_percent for m in self.milestones]

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
 from plaudit.incentives.payouts import approve, revoke, settle_due
@@ -95,6 +96,8 @@ class PayoutService:
 
     async def get(self, environment_id: str, payout_id: str) -> dict[str, Any]:
         def unit(conn: Connection) -> dict[str, Any]:
+            if not can_name_anything(payout_id):
+                raise NotFound(f"no payout {payout_id!r}", code="payout_not_found")
             row = conn.execute(
                 select(campaign_payouts).where(
                     campaign_payouts.c.id == payout_id,
@@ -113,6 +116,9 @@ class PayoutService:
         t = campaign_payouts.c
 
         def unit(conn: Connection) -> Page[dict[str, Any]]:
+            named = (where.employee_id, where.group_id, where.campaign_id)
+            if not all(can_name_anything(i) for i in named if i is not None):
+                return Page(items=[], next_cursor=None)  # no row has such an id
             query = select(campaign_payouts).where(t.environment_id == environment_id)
             if where.employee_id is not None:
                 query = query.where(t.employee_id == where.employee_id)

@@ -27,6 +27,7 @@ from plaudit.domain.errors import Conflict, NotFound
 from plaudit.domain.ids import new_id
 from plaudit.domain.incentive_periods import Period
 from plaudit.domain.incentive_rules import payout
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
 from plaudit.engagement.ledger import points_earned, post_entry
 from plaudit.events.models import EventDraft, rfc3339
@@ -121,7 +122,7 @@ def _waiting(conn: Connection, environment_id: str, payout_ids: Sequence[str]) -
     wanted = list(dict.fromkeys(payout_ids))
     query = select(campaign_payouts).where(
         campaign_payouts.c.environment_id == environment_id,
-        campaign_payouts.c.id.in_(wanted),
+        campaign_payouts.c.id.in_([i for i in wanted if can_name_anything(i)]),
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()  # two approvals of one payout take turns

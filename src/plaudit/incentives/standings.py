@@ -20,6 +20,7 @@ from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound, ValidationFailed
 from plaudit.domain.incentive_periods import Period
 from plaudit.domain.incentive_rules import attainment, payout, top
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
 from plaudit.incentives.announcements import participant_attainment, standings
 from plaudit.incentives.progress import LiveCampaign, load_campaign, values_for
@@ -43,6 +44,8 @@ class Scope:
 
 
 def campaign_of(conn: Connection, scope: Scope) -> LiveCampaign:
+    if not can_name_anything(scope.campaign_id):
+        raise NotFound(f"no campaign {scope.campaign_id!r}", code="campaign_not_found")
     row = conn.execute(
         select(campaigns).where(
             campaigns.c.id == scope.campaign_id,
@@ -137,6 +140,8 @@ def board_of(
 ) -> dict[str, Any]:
     query = select(leaderboards).where(leaderboards.c.campaign_id == campaign.id)
     if leaderboard_id is not None:
+        if not can_name_anything(leaderboard_id):
+            raise NotFound("no such leaderboard in this campaign", code="leaderboard_not_found")
         query = query.where(leaderboards.c.id == leaderboard_id)
     board = conn.execute(query.order_by(leaderboards.c.id)).first()
     if board is None:
@@ -187,7 +192,7 @@ class Standings:
             query = select(campaign_participants.c.employee_id).where(
                 campaign_participants.c.campaign_id == campaign.id
             )
-            if cursor:
+            if cursor:  # decode_cursor refuses NUL
                 query = query.where(
                     campaign_participants.c.employee_id > decode_cursor(cursor).after_id
                 )

@@ -169,3 +169,44 @@ async def test_bad_participants_and_targets_write_nothing(
     assert unknown.json()["error"]["code"] == "unknown_participant"
     missing = await client.post("/api/v1/campaigns/cmp_nope/activate", headers=bearer(org))
     assert missing.status_code == 404
+
+
+async def test_odd_text_and_numbers_are_4xx_on_every_database(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
+    env = org.environment_ids[Environment.PRODUCTION]
+    metric = campaign_body()["metrics"][0]
+    for overrides in (
+        {"name": "Q1\u0000"},
+        {"metrics": [{**metric, "filters": {"st\u0000age": "won"}}]},
+        {"metrics": [{**metric, "target": "1e999999"}]},
+        {"payout": {"metric": "revenue", "rate": "NaN"}},
+        {"payout": {"metric": "revenue", "rate": "-1"}},
+    ):
+        response = await client.post(
+            "/api/v1/campaigns", json=campaign_body(**overrides), headers=bearer(org)
+        )
+        assert response.status_code == 422, (overrides, response.text)
+    assert await _count(container, env) == (0, 0)
+    created = await create_campaign(client, org)
+    for path in (
+        "/api/v1/campaigns/cmp%00x",
+        f"/api/v1/campaigns/{created['id']}/participants/usr%00x",
+        f"/api/v1/campaigns/{created['id']}/leaderboards/lb%00x",
+        "/api/v1/payouts/pay%00x",
+    ):
+        assert (await client.get(path, headers=bearer(org))).status_code == 404, path
+    nul = await client.post(
+        f"/api/v1/campaigns/{created['id']}/participants",
+        json={"employee_ids": ["usr\u0000x"], "group_ids": ["grp\u0000y"]},
+        headers=bearer(org),
+    )
+    assert nul.status_code == 422
+    listed = await client.get(
+        "/api/v1/payouts", params={"employee_id": "usr\u0000x"}, headers=bearer(org)
+    )
+    assert listed.json()["data"] == []
+    decided = await client.post(
+        "/api/v1/payouts/approve", json={"payout_ids": ["pay\u0001x"]}, headers=bearer(org)
+    )
+    assert decided.status_code == 404
