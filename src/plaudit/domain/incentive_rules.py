@@ -57,8 +57,9 @@ class MetricDefinition:
         return all(attributes.get(name) == value for name, value in self.filters.items())
 
     def needs_rescan(self) -> bool:
-        """MAX and COUNT DISTINCT cannot be undone from a delta: they are re-read instead."""
-        return self.aggregation in ("max", "count_distinct")
+        """COUNT DISTINCT cannot be kept from deltas (is the key still there?): it is re-read.
+        (MAX rises with additions and is re-read only when its maximum is taken away.)"""
+        return self.aggregation == "count_distinct"
 
 
 @dataclass(frozen=True, slots=True)

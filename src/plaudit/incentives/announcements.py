@@ -32,11 +32,11 @@ from plaudit.domain.incentive_rules import (
 from plaudit.engagement.directory import load_employees
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.incentives.definition import ATTAINMENT
-from plaudit.incentives.progress import LiveCampaign, values_for
+from plaudit.incentives.progress import LiveCampaign, all_values, values_for
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import group_members
-from plaudit.store.incentive_tables import campaign_milestones, campaign_progress, leaderboards
+from plaudit.store.incentive_tables import campaign_milestones, leaderboards
 
 
 def participant_attainment(
@@ -129,23 +129,15 @@ def standings(
             select(group_members.c.employee_id).where(group_members.c.group_id == board.group_id)
         )
         who &= {row.employee_id for row in members}
+    values = all_values(conn, campaign, period_start)
+    zeros = {m.key: Decimal(0) for m in campaign.definition.metrics}
     scores: dict[str, Decimal] = {}
-    rows = conn.execute(
-        select(campaign_progress).where(
-            campaign_progress.c.campaign_id == campaign.id,
-            campaign_progress.c.period_start == period_start,
-        )
-    ).all()
-    present = {row.employee_id for row in rows}
     for employee_id in sorted(who):
-        if employee_id not in present:
-            scores[employee_id] = Decimal(0)
-            continue
-        values = values_for(conn, campaign, period_start, employee_id)
+        mine = values.get(employee_id, zeros)
         scores[employee_id] = (
-            participant_attainment(campaign, values, employee_id)
+            participant_attainment(campaign, mine, employee_id)
             if board.rank_by == ATTAINMENT
-            else values[board.rank_by]
+            else mine[board.rank_by]
         )
     return rank(scores)
 

@@ -3,9 +3,11 @@
 Two ways to the same numbers, and a test holds them equal:
 
 * `apply_changes` (live): each `TransactionChange` takes its `before` out and puts its
-  `after` in, inside the loading transaction. SUM, COUNT and AVG move by the delta; MAX and
-  COUNT DISTINCT cannot be undone from a delta, so the touched (participant, period, metric)
-  is re-read from `transactions` (bounded: one participant, one period, one metric).
+  `after` in, inside the loading transaction. SUM, COUNT and AVG move by the delta; MAX
+  rises with what is added, and is re-read from `transactions` only when a value at the
+  current maximum is taken away; COUNT DISTINCT cannot be kept from deltas (is the key
+  still there?), so the touched (participant, period, metric) is re-read (bounded: one
+  participant, one period, one metric).
 * `recompute` (from scratch): folds every active transaction of the campaign's participants.
 
 Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Connection, delete, select, text
+from sqlalchemy import Connection, bindparam, delete, select, text
 
 from plaudit.domain.incentive_rules import Aggregate, MetricDefinition, fold
 from plaudit.incentives.definition import CampaignDefinition, definition_from_row
@@ -94,17 +96,123 @@ def apply_changes(
                     deltas[key].append((sign, state.value))
     keys = sorted(set(deltas) | rescans)
     _lock(conn, sorted({(k[0], k[2]) for k in keys}))
+    current = _read_many(conn, keys)
+    # Keys needing a re-read, then one scan per campaign for all of them.
+    scans = set(rescans)
     for key in keys:
-        campaign = by_id[key[0]]
-        metric = campaign.definition.metric(key[3])
-        if key in rescans:
-            aggregate = _scan(conn, campaign, key[1], key[2], metric)
-        else:
-            aggregate = read_aggregate(conn, key)
-            for sign, value in deltas[key]:
-                aggregate = aggregate.shifted(value, sign)
-        _store(conn, key, aggregate, now)
+        metric = by_id[key[0]].definition.metric(key[3])
+        if _max_may_drop(metric, current.get(key, Aggregate()), deltas.get(key, [])):
+            scans.add(key)
+    scanned: dict[ProgressKey, Aggregate] = {}
+    for campaign_id in sorted({k[0] for k in scans}):
+        mine = [k for k in scans if k[0] == campaign_id]
+        campaign = by_id[campaign_id]
+        metrics = [campaign.definition.metric(m) for m in sorted({k[3] for k in mine})]
+        found = recompute(conn, campaign, employees=sorted({k[2] for k in mine}), metrics=metrics)
+        scanned.update({k: found.get(k, Aggregate()) for k in mine})
+    fresh: dict[ProgressKey, Aggregate] = {}
+    for key in keys:
+        if key in scanned:
+            fresh[key] = scanned[key]
+            continue
+        metric = by_id[key[0]].definition.metric(key[3])
+        aggregate = current.get(key, Aggregate())
+        moves = deltas.get(key, [])
+        for sign, value in moves:
+            aggregate = aggregate.shifted(value, sign)
+        if metric.aggregation == "max":
+            aggregate = _raised(aggregate, [v for sign, v in moves if sign > 0])
+        fresh[key] = aggregate
+    _store_many(conn, fresh, set(current), now)
     return {(k[0], k[1], k[2]) for k in keys}
+
+
+def _read_many(conn: Connection, keys: Sequence[ProgressKey]) -> dict[ProgressKey, Aggregate]:
+    """The stored aggregates of `keys`, one query per campaign."""
+    t = campaign_progress.c
+    wanted = set(keys)
+    out: dict[ProgressKey, Aggregate] = {}
+    for campaign_id in sorted({k[0] for k in keys}):
+        mine = [k for k in keys if k[0] == campaign_id]
+        rows = conn.execute(
+            select(campaign_progress).where(
+                t.campaign_id == campaign_id,
+                t.employee_id.in_(sorted({k[2] for k in mine})),
+                t.period_start.in_(sorted({k[1] for k in mine})),
+            )
+        )
+        for row in rows:
+            key = (row.campaign_id, row.period_start, row.employee_id, row.metric_key)
+            if key in wanted:
+                out[key] = _aggregate(row)
+    return out
+
+
+def _columns(aggregate: Aggregate, now: datetime) -> dict[str, object]:
+    return {
+        "sum": decimal_text(aggregate.sum),
+        "count": aggregate.count,
+        "max": None if aggregate.max is None else decimal_text(aggregate.max),
+        "distinct_count": aggregate.distinct,
+        "updated_at": now,
+    }
+
+
+def _store_many(
+    conn: Connection,
+    fresh: Mapping[ProgressKey, Aggregate],
+    existing: set[ProgressKey],
+    now: datetime,
+) -> None:
+    """Write aggregates: one executemany for the updates and one for the inserts."""
+    t = campaign_progress.c
+    updates = [
+        {"k_c": k[0], "k_p": k[1], "k_e": k[2], "k_m": k[3], **_columns(agg, now)}
+        for k, agg in fresh.items()
+        if k in existing
+    ]
+    inserts = [
+        {
+            "campaign_id": k[0],
+            "period_start": k[1],
+            "employee_id": k[2],
+            "metric_key": k[3],
+            **_columns(agg, now),
+        }
+        for k, agg in fresh.items()
+        if k not in existing
+    ]
+    if updates:
+        conn.execute(
+            campaign_progress.update()
+            .where(
+                t.campaign_id == bindparam("k_c"),
+                t.period_start == bindparam("k_p"),
+                t.employee_id == bindparam("k_e"),
+                t.metric_key == bindparam("k_m"),
+            )
+            .values({name: bindparam(name) for name in _columns(Aggregate(), now)}),
+            updates,
+        )
+    if inserts:
+        conn.execute(campaign_progress.insert(), inserts)
+
+
+def _max_may_drop(
+    metric: MetricDefinition, aggregate: Aggregate, moves: Sequence[tuple[int, Decimal]]
+) -> bool:
+    """Taking away a value at the current maximum needs a re-read; anything else does not."""
+    if metric.aggregation != "max":
+        return False
+    top = aggregate.max
+    return any(sign < 0 and (top is None or value >= top) for sign, value in moves)
+
+
+def _raised(aggregate: Aggregate, added: Sequence[Decimal]) -> Aggregate:
+    if not added:
+        return aggregate
+    top = max(added) if aggregate.max is None else max(aggregate.max, *added)
+    return Aggregate(aggregate.sum, aggregate.count, top, aggregate.distinct)
 
 
 def _matches(
@@ -129,11 +237,6 @@ def _lock(conn: Connection, pairs: Sequence[tuple[str, str]]) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
-def read_aggregate(conn: Connection, key: ProgressKey) -> Aggregate:
-    row = conn.execute(select(campaign_progress).where(*_where(key))).first()
-    return _aggregate(row) if row is not None else Aggregate()
-
-
 def _aggregate(row: object) -> Aggregate:
     return Aggregate(
         sum=Decimal(row.sum),  # type: ignore[attr-defined]
@@ -141,49 +244,6 @@ def _aggregate(row: object) -> Aggregate:
         max=None if row.max is None else Decimal(row.max),  # type: ignore[attr-defined]
         distinct=row.distinct_count,  # type: ignore[attr-defined]
     )
-
-
-def _where(key: ProgressKey) -> tuple[ColumnElement[bool], ...]:
-    t = campaign_progress.c
-    return (
-        t.campaign_id == key[0],
-        t.period_start == key[1],
-        t.employee_id == key[2],
-        t.metric_key == key[3],
-    )
-
-
-def _store(conn: Connection, key: ProgressKey, aggregate: Aggregate, now: datetime) -> None:
-    values = {
-        "sum": decimal_text(aggregate.sum),
-        "count": aggregate.count,
-        "max": None if aggregate.max is None else decimal_text(aggregate.max),
-        "distinct_count": aggregate.distinct,
-        "updated_at": now,
-    }
-    done = conn.execute(campaign_progress.update().where(*_where(key)).values(**values))
-    if done.rowcount == 0:
-        conn.execute(
-            campaign_progress.insert().values(
-                campaign_id=key[0],
-                period_start=key[1],
-                employee_id=key[2],
-                metric_key=key[3],
-                **values,
-            )
-        )
-
-
-def _scan(
-    conn: Connection,
-    campaign: LiveCampaign,
-    period_start: date,
-    employee_id: str,
-    metric: MetricDefinition,
-) -> Aggregate:
-    """One participant's metric for one period, from the transactions."""
-    found = recompute(conn, campaign, employees=[employee_id], metrics=[metric])
-    return found.get((campaign.id, period_start, employee_id, metric.key), Aggregate())
 
 
 def recompute(
@@ -239,20 +299,39 @@ def rebuild(conn: Connection, campaign: LiveCampaign, now: datetime) -> set[tupl
     """Replace the campaign's stored aggregates with a recompute."""
     conn.execute(delete(campaign_progress).where(campaign_progress.c.campaign_id == campaign.id))
     fresh = recompute(conn, campaign)
-    for key, aggregate in sorted(fresh.items()):
-        _store(conn, key, aggregate, now)
+    _store_many(conn, fresh, set(), now)
     return {(k[0], k[1], k[2]) for k in fresh}
 
 
 def values_for(
     conn: Connection, campaign: LiveCampaign, period_start: date, employee_id: str
 ) -> dict[str, Decimal]:
-    """Each metric's current value for one participant and period."""
-    out: dict[str, Decimal] = {}
-    for metric in campaign.definition.metrics:
-        aggregate = read_aggregate(conn, (campaign.id, period_start, employee_id, metric.key))
-        out[metric.key] = aggregate.value(metric.aggregation)
+    """Each metric's current value for one participant and period (one query)."""
+    return all_values(conn, campaign, period_start, employee_id).get(employee_id, _zeros(campaign))
+
+
+def all_values(
+    conn: Connection, campaign: LiveCampaign, period_start: date, employee_id: str | None = None
+) -> dict[str, dict[str, Decimal]]:
+    """Metric values per participant with progress in a period (one query)."""
+    t = campaign_progress.c
+    query = select(campaign_progress).where(
+        t.campaign_id == campaign.id, t.period_start == period_start
+    )
+    if employee_id is not None:
+        query = query.where(t.employee_id == employee_id)
+    out: dict[str, dict[str, Decimal]] = {}
+    metrics = {m.key: m for m in campaign.definition.metrics}
+    for row in conn.execute(query):
+        metric = metrics.get(row.metric_key)
+        if metric is not None:
+            values = out.setdefault(row.employee_id, _zeros(campaign))
+            values[metric.key] = _aggregate(row).value(metric.aggregation)
     return out
+
+
+def _zeros(campaign: LiveCampaign) -> dict[str, Decimal]:
+    return {m.key: Decimal(0) for m in campaign.definition.metrics}
 
 
 def metric_values(
