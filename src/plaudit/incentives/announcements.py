@@ -32,7 +32,7 @@ from plaudit.domain.incentive_rules import (
 from plaudit.engagement.directory import load_employees
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.incentives.definition import ATTAINMENT
-from plaudit.incentives.progress import LiveCampaign, all_values, values_for
+from plaudit.incentives.progress import LiveCampaign, all_values
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import group_members
@@ -66,11 +66,30 @@ def milestone_events(
     thresholds = {m.threshold_percent: m for m in campaign.definition.milestones}
     if not thresholds:
         return drafts
-    for period_start, who in sorted(touched):
-        achieved = participant_attainment(
-            campaign, values_for(conn, campaign, period_start, who), who
+    zeros = {m.key: Decimal(0) for m in campaign.definition.metrics}
+    touched = sorted(touched)
+    values: dict[tuple[date, str], dict[str, Decimal]] = {}
+    seen: set[tuple[date, str, str]] = set()
+    for period_start in sorted({period for period, _ in touched}):
+        who_here = sorted({who for period, who in touched if period == period_start})
+        found = all_values(conn, campaign, period_start, who_here)
+        values.update({(period_start, who): found.get(who, zeros) for who in who_here})
+        t = campaign_milestones.c
+        seen.update(
+            (period_start, row.employee_id, row.threshold)
+            for row in conn.execute(
+                select(t.employee_id, t.threshold).where(
+                    t.campaign_id == campaign.id,
+                    t.period_start == period_start,
+                    t.employee_id.in_(who_here),
+                )
+            )
         )
+    for period_start, who in touched:
+        achieved = participant_attainment(campaign, values[(period_start, who)], who)
         for threshold in milestones_reached(achieved, thresholds):
+            if (period_start, who, decimal_text(threshold)) in seen:
+                continue  # reached before: raised once, never again
             added = conn.execute(
                 insert_or_ignore(conn, campaign_milestones).values(
                     campaign_id=campaign.id,

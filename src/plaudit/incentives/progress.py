@@ -307,19 +307,23 @@ def values_for(
     conn: Connection, campaign: LiveCampaign, period_start: date, employee_id: str
 ) -> dict[str, Decimal]:
     """Each metric's current value for one participant and period (one query)."""
-    return all_values(conn, campaign, period_start, employee_id).get(employee_id, _zeros(campaign))
+    found = all_values(conn, campaign, period_start, [employee_id])
+    return found.get(employee_id, _zeros(campaign))
 
 
 def all_values(
-    conn: Connection, campaign: LiveCampaign, period_start: date, employee_id: str | None = None
+    conn: Connection,
+    campaign: LiveCampaign,
+    period_start: date,
+    employee_ids: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Decimal]]:
-    """Metric values per participant with progress in a period (one query)."""
+    """Metric values per participant (all, or those named) with progress in a period."""
     t = campaign_progress.c
     query = select(campaign_progress).where(
         t.campaign_id == campaign.id, t.period_start == period_start
     )
-    if employee_id is not None:
-        query = query.where(t.employee_id == employee_id)
+    if employee_ids is not None:
+        query = query.where(t.employee_id.in_(list(employee_ids)))
     out: dict[str, dict[str, Decimal]] = {}
     metrics = {m.key: m for m in campaign.definition.metrics}
     for row in conn.execute(query):
