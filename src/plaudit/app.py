@@ -17,6 +17,7 @@ from plaudit.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from plaudit.api.openapi import install_openapi
 from plaudit.api.routers import (
     badges,
+    campaigns,
     employees,
     endpoints,
     engagement_settings,
@@ -27,6 +28,7 @@ from plaudit.api.routers import (
     health,
     ingest,
     messages,
+    payouts,
     points,
     receipts,
     recognitions,
@@ -76,6 +78,11 @@ from plaudit.engagement.survey_responses import SurveyResponseService
 from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
+from plaudit.incentives.campaigns import CampaignService
+from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.payout_service import PayoutScheduler, PayoutService
+from plaudit.incentives.standings import Standings
+from plaudit.incentives.sweeper import LeaderboardSweeper
 from plaudit.ingest.loaders.employee import EmployeeLoader
 from plaudit.ingest.loaders.event import EventLoader
 from plaudit.ingest.loaders.transaction import TransactionLoader
@@ -116,6 +123,8 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         log.warning("PLAUDIT_OUTBOUND_ALLOW_HTTP is on: webhooks may travel unencrypted")
     employee_import = EmployeeImporter(db, clock, event_log)
     transaction_log = TransactionLog()
+    incentive_engine = IncentiveEngine(event_log, clock)
+    transaction_log.subscribe(incentive_engine)
     pipeline = IngestPipeline(
         db,
         clock,
@@ -164,6 +173,10 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ingest_sources=SourceService(db, clock, pipeline),
         ingest_queries=IngestQueries(db),
         ingest_replay=Replayer(db, pipeline),
+        incentive_engine=incentive_engine,
+        campaigns=CampaignService(db, clock, incentive_engine),
+        standings=Standings(db, clock),
+        payouts=PayoutService(db, clock, event_log),
     )
 
 
@@ -217,6 +230,10 @@ def background_services(container: Container) -> list[BackgroundService]:
         SurveyDeadlineSweep(container.db, container.clock, container.event_log),
         MilestoneSweeper(container.milestones, container.settings.milestones_interval_s),
         IngestRecovery(container.ingest),
+        LeaderboardSweeper(
+            container.db, container.incentive_engine, container.settings.leaderboards_interval_s
+        ),
+        PayoutScheduler(container.payouts, container.settings.payouts_interval_s),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))
@@ -294,6 +311,8 @@ def create_app(
         sources.router,
         receipts.router,
         ingest.router,
+        campaigns.router,
+        payouts.router,
     ):
         app.include_router(router)
     # Outermost last: the request context wraps the body guard so refusals are logged too.

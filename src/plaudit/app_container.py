@@ -31,6 +31,10 @@ from plaudit.engagement.survey_responses import SurveyResponseService
 from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
+from plaudit.incentives.campaigns import CampaignService
+from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.payout_service import PayoutService
+from plaudit.incentives.standings import Standings
 from plaudit.ingest.pipeline import IngestPipeline
 from plaudit.ingest.rejects import IngestQueries
 from plaudit.ingest.replay import Replayer
@@ -82,3 +86,8 @@ class Container:
     ingest_sources: SourceService
     ingest_queries: IngestQueries
     ingest_replay: Replayer
+    # Incentive programs
+    incentive_engine: IncentiveEngine
+    campaigns: CampaignService
+    standings: Standings
+    payouts: PayoutService

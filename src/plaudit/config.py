@@ -85,6 +85,16 @@ class Settings(BaseSettings):
         gt=0,
         description="How often workers look for birthdays, work anniversaries and onboarding days",
     )
+    leaderboards_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often workers announce leaderboards held back by their interval",
+    )
+    payouts_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often workers calculate the payouts of campaign periods that ended",
+    )
 
     connect_rate_limit_per_s: float = Field(
         default=10.0,

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plaudit.api.routers.connect import events, groups, points, recognitions, redemptions, users
+from plaudit.api.routers.connect import (
+    campaigns,
+    events,
+    groups,
+    payouts,
+    points,
+    recognitions,
+    redemptions,
+    users,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     users.router,
@@ -17,4 +26,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     redemptions.router,
     points.router,
     events.router,
+    campaigns.router,
+    payouts.router,
 )

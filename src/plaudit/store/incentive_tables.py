@@ -1,0 +1,139 @@
+"""Incentive program tables: campaigns, participants, live progress, milestones, leaderboards,
+and payouts.
+
+`campaign_progress` holds one running aggregate per (campaign, period, participant, metric),
+updated in the transaction that loads the underlying `transactions` row; decimals are
+strings, never floats. `campaign_milestones` has one row per (campaign, period, participant,
+threshold) ever reached: its primary key is what makes `program.milestone_reached` once-only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from plaudit.store.tables import metadata
+from plaudit.store.types import JsonDocument, UtcDateTime
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("environment_id", String(40), ForeignKey("environments.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(20), nullable=False),  # draft | active | closed
+    Column("period_start", Date(), nullable=False),
+    Column("period_end", Date(), nullable=False),  # inclusive
+    Column("time_zone", String(64), nullable=False),
+    Column("recurrence", String(20), nullable=False),  # none | weekly | monthly | quarterly
+    Column("reward_type", String(20), nullable=False),  # points | cash
+    Column("currency", String(3), nullable=True),
+    Column("auto_approve", Boolean(), nullable=False),
+    Column("definition", JsonDocument, nullable=False),  # metrics, payout rule, milestones
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_campaigns_environment_status", "environment_id", "status", "id"),
+)
+
+campaign_participants = Table(
+    "campaign_participants",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("employee_id", String(40), ForeignKey("employees.id"), nullable=False),
+    Column("group_id", String(40), nullable=True),  # the group it came in through, if any
+    Column("targets", JsonDocument, nullable=False),  # metric key -> decimal string overrides
+    Column("added_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("campaign_id", "employee_id"),
+    Index("ix_campaign_participants_employee", "employee_id"),
+)
+
+campaign_progress = Table(
+    "campaign_progress",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("employee_id", String(40), nullable=False),
+    Column("metric_key", String(100), nullable=False),
+    Column("sum", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("max", String(64), nullable=True),
+    Column("distinct_count", Integer, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "metric_key"),
+)
+
+campaign_milestones = Table(
+    "campaign_milestones",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("employee_id", String(40), nullable=False),
+    Column("threshold", String(32), nullable=False),  # percent, decimal string
+    Column("attainment", String(64), nullable=False),  # when first reached
+    Column("reached_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "threshold"),
+)
+
+leaderboards = Table(
+    "leaderboards",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("group_id", String(40), nullable=True),  # a per-group board; None = everyone
+    Column("rank_by", String(100), nullable=False),  # a metric key, or "attainment"
+    Column("top_n", Integer, nullable=False),
+    Column("min_interval_s", Integer, nullable=False),  # coalescing of leaderboard.updated
+    # {"tops": {period start: top N last announced}, "pending": [period starts]}
+    Column("announced", JsonDocument, nullable=False),
+    Column("last_emitted_at", UtcDateTime(), nullable=True),
+    Column("pending", Boolean(), nullable=False),  # top N changed, not yet announced
+    Index("ix_leaderboards_campaign", "campaign_id", "id"),
+    Index("ix_leaderboards_pending", "pending"),
+)
+
+# One row per (campaign, period) whose payouts were calculated: the once-only claim of the
+# period-end run, whichever worker gets there first.
+campaign_settlements = Table(
+    "campaign_settlements",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("period_end", Date(), nullable=False),
+    Column("settled_at", UtcDateTime(), nullable=False),
+    Column("payout_count", Integer, nullable=False),
+    PrimaryKeyConstraint("campaign_id", "period_start"),
+)
+
+campaign_payouts = Table(
+    "campaign_payouts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("environment_id", String(40), ForeignKey("environments.id"), nullable=False),
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("employee_id", String(40), ForeignKey("employees.id"), nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("period_end", Date(), nullable=False),
+    Column("status", String(20), nullable=False),  # waiting_approval | approved | revoked
+    Column("reward_type", String(20), nullable=False),
+    Column("points", Integer, nullable=True),
+    Column("amount", String(64), nullable=True),  # decimal string, rounded by the one rule
+    Column("currency", String(3), nullable=True),
+    Column("value", String(64), nullable=False),  # the payout metric's value
+    Column("attainment", String(64), nullable=False),
+    Column("point_entry_id", String(40), nullable=True),  # the ledger credit, once approved
+    Column("calculated_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("campaign_id", "period_start", "employee_id", name="uq_campaign_payouts"),
+    Index("ix_campaign_payouts_environment", "environment_id", "id"),
+    Index("ix_campaign_payouts_employee", "employee_id", "id"),
+)

@@ -1,0 +1,72 @@
+"""Campaign bodies and steps shared by the incentive tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from plaudit.tenancy.models import CreatedOrganization
+from tests.integration.conftest import bearer
+
+
+def campaign_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "Q1 revenue push",
+        "period": {"start": "2026-01-01", "end": "2026-03-31", "time_zone": "UTC"},
+        "reward": {"type": "cash", "currency": "EUR"},
+        "metrics": [
+            {
+                "key": "revenue",
+                "source_metric": "revenue",
+                "aggregation": "sum",
+                "target": "1000",
+                "filters": {"stage": "won"},
+            }
+        ],
+        "payout": {
+            "metric": "revenue",
+            "slabs": [
+                {"from": "0", "to": "1000", "rate": "0.05"},
+                {"from": "1000", "to": None, "rate": "0.10"},
+            ],
+            "mode": "marginal",
+        },
+        "milestones": [
+            {"threshold_percent": 50, "reward": {"points": 100}},
+            {"threshold_percent": 100, "reward": {"points": 500}},
+        ],
+        "leaderboards": [{"rank_by": "revenue", "top_n": 3, "min_interval_s": 0}],
+    }
+    body.update(overrides)
+    return body
+
+
+async def create_campaign(
+    client: httpx.AsyncClient, org: CreatedOrganization, **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/campaigns", json=campaign_body(**overrides), headers=bearer(org)
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def start_campaign(
+    client: httpx.AsyncClient,
+    org: CreatedOrganization,
+    employee_ids: list[str],
+    **overrides: Any,
+) -> dict[str, Any]:
+    created = await create_campaign(client, org, **overrides)
+    added = await client.post(
+        f"/api/v1/campaigns/{created['id']}/participants",
+        json={"employee_ids": employee_ids},
+        headers=bearer(org),
+    )
+    assert added.status_code == 200, added.text
+    active = await client.post(f"/api/v1/campaigns/{created['id']}/activate", headers=bearer(org))
+    assert active.status_code == 200, active.text
+    started: dict[str, Any] = active.json()
+    return started

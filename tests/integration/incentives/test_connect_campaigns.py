@@ -1,0 +1,106 @@
+"""Connect: active campaigns, one campaign, its leaderboard, participants and progress;
+drafts and other organizations' campaigns are 404s."""
+
+from __future__ import annotations
+
+import httpx
+
+from plaudit.app_container import Container
+from plaudit.domain.api_keys import Environment
+from plaudit.tenancy.models import CreatedOrganization
+from tests.integration.conftest import bearer
+from tests.integration.connect.seed import connect_headers
+from tests.integration.engagement.factories import make_employee
+from tests.integration.incentives.helpers import create_campaign, start_campaign
+from tests.integration.ingest.helpers import create_source, deal, push
+
+BASE = "/connect/v1/campaigns"
+
+
+async def test_connect_reads_campaign_results(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
+    env = org.environment_ids[Environment.PRODUCTION]
+    ada = await make_employee(container, env, name="Ada", email="ada@example.com")
+    bo = await make_employee(container, env, name="Bo", email="bo@example.com")
+    cy = await make_employee(container, env, name="Cy", email="cy@example.com")
+    draft = await create_campaign(client, org, name="Not yet")
+    campaign = await start_campaign(client, org, [ada.id, bo.id, cy.id])
+    source = await create_source(client, org)
+    await push(
+        client,
+        source,
+        [
+            deal("D-1", "ada@example.com", 1500),
+            deal("D-2", "bo@example.com", 1500),
+            deal("D-3", "cy@example.com", "400.25"),
+        ],
+    )
+    headers = await connect_headers(container, org)
+
+    listed = await client.get(BASE, headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert [c["id"] for c in listed.json()["data"]] == [campaign["id"]]
+    one = await client.get(f"{BASE}/{campaign['id']}", headers=headers)
+    assert one.json()["name"] == "Q1 revenue push"
+    assert "auto_approve" not in one.json()
+    assert "min_interval_s" not in one.json()["leaderboards"][0]
+
+    board = await client.get(f"{BASE}/{campaign['id']}/leaderboard", headers=headers)
+    assert board.status_code == 200, board.text
+    assert board.json()["period"] == {"start": "2026-01-01", "end": "2026-03-31"}
+    assert [(e["rank"], e["employee"]["id"], e["value"]) for e in board.json()["entries"]] == [
+        (1, ada.id, "1500"),
+        (1, bo.id, "1500"),
+        (3, cy.id, "400.25"),
+    ]
+
+    progress = await client.get(f"{BASE}/{campaign['id']}/participants/{ada.id}", headers=headers)
+    assert progress.status_code == 200, progress.text
+    body = progress.json()
+    assert body["attainment"] == "1.5"
+    assert body["metrics"][0]["value"] == "1500"
+    assert body["metrics"][0]["target"] == "1000"
+    # Marginal slabs: 1 000 at 5 % + 500 at 10 % = 100.00 EUR.
+    assert body["projected_payout"] == {
+        "points": None,
+        "amount": {"amount": "100.00", "currency": "EUR"},
+    }
+    assert [m["threshold_percent"] for m in body["milestones_reached"]] == ["50", "100"]
+
+    first = await client.get(
+        f"{BASE}/{campaign['id']}/participants", headers=headers, params={"limit": 2}
+    )
+    second = await client.get(
+        f"{BASE}/{campaign['id']}/participants",
+        headers=headers,
+        params={"limit": 2, "cursor": first.json()["next_cursor"]},
+    )
+    ids = [p["employee"]["id"] for p in first.json()["data"] + second.json()["data"]]
+    assert ids == sorted([ada.id, bo.id, cy.id])
+    assert second.json()["has_more"] is False
+
+    # The admin API reads the same numbers.
+    admin = await client.get(
+        f"/api/v1/campaigns/{campaign['id']}/participants/{ada.id}", headers=bearer(org)
+    )
+    assert admin.json() == body
+
+    # Not found: a draft, another organization's campaign, a non-participant, a bad period.
+    assert (await client.get(f"{BASE}/{draft['id']}", headers=headers)).status_code == 404
+    other = await container.tenancy.create_organization("Other")
+    theirs = await connect_headers(container, other)
+    for path in ("", "/leaderboard", "/participants", f"/participants/{ada.id}"):
+        hidden = await client.get(f"{BASE}/{campaign['id']}{path}", headers=theirs)
+        assert hidden.status_code == 404, path
+        assert hidden.json()["error"]["code"] == "campaign_not_found"
+    outsider = await make_employee(container, env, name="Dee")
+    missing = await client.get(
+        f"{BASE}/{campaign['id']}/participants/{outsider.id}", headers=headers
+    )
+    assert missing.status_code == 404
+    bad = await client.get(
+        f"{BASE}/{campaign['id']}/leaderboard", headers=headers, params={"period": "2026-02-01"}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "unknown_period"
