@@ -205,7 +205,7 @@ def build_dispatcher(container: Container, worker: str | None = None) -> Dispatc
             operational_types=frozenset(container.operational_catalog.names()),
         ),
         endpoints=EndpointCache(container.db),
-        session_factory=http_client,
+        client_factory=http_client,
         clock=container.clock,
         wakeup=container.wakeup,
         metrics=container.metrics,

@@ -65,7 +65,7 @@ class Dispatcher:
         claimer: Claimer,
         writer: ResultWriter,
         endpoints: EndpointCache,
-        session_factory: Callable[[], OutboundClient],
+        client_factory: Callable[[], OutboundClient],
         clock: Clock,
         wakeup: Wakeup,
         metrics: Metrics,
@@ -75,7 +75,7 @@ class Dispatcher:
         self._claimer = claimer
         self._writer = writer
         self._endpoints = endpoints
-        self._session_factory = session_factory
+        self._client_factory = client_factory
         self._clock = clock
         self._wakeup = wakeup.listen()
         self._metrics = metrics
@@ -93,7 +93,7 @@ class Dispatcher:
         self._lanes: dict[str, _Lane] = {}
         self._senders: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
-        self._session: OutboundClient | None = None
+        self._http: OutboundClient | None = None
         self._saturated: set[str] = set()
         self._results: list[Recorded] = []
         self._results_ready = asyncio.Event()
@@ -102,29 +102,29 @@ class Dispatcher:
     def accepting(self, endpoint_id: str) -> bool:
         """Whether a freshly published message may be handed over (see `handoff`)."""
         return (
-            self._session is not None
+            self._http is not None
             and self._held < self._settings.max_in_flight
             and endpoint_id not in self._saturated
         )
 
     def offer(self, messages: Sequence[ClaimedMessage]) -> None:
         """Take messages already leased to this worker by the fan-out."""
-        session = self._session
-        if session is None:  # stopped meanwhile: give the leases back
+        http = self._http
+        if http is None:  # stopped meanwhile: give the leases back
             task = asyncio.create_task(self._claimer.release(self.worker, [m.id for m in messages]))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
             return
         if all(self._endpoints.is_current(m.endpoint_id, m.endpoint_updated_at) for m in messages):
             for message in messages:
-                self._start(session, message)
+                self._start(http, message)
             return
-        task = asyncio.create_task(self._refresh_and_start(session, messages))
+        task = asyncio.create_task(self._refresh_and_start(http, messages))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _refresh_and_start(
-        self, session: OutboundClient, messages: Sequence[ClaimedMessage]
+        self, http: OutboundClient, messages: Sequence[ClaimedMessage]
     ) -> None:
         try:
             await self._endpoints.refresh((m.endpoint_id, m.endpoint_updated_at) for m in messages)
@@ -136,29 +136,29 @@ class Dispatcher:
                 await self._claimer.release(self.worker, [m.id for m in messages])
             return
         for message in messages:
-            self._start(session, message)
+            self._start(http, message)
 
     async def run(self, stopping: asyncio.Event) -> None:
-        session = self._session_factory()
-        self._session = session
+        http = self._client_factory()
+        self._http = http
         flusher = asyncio.create_task(self._flush_loop(stopping), name="dispatcher-flush")
         try:
-            await self._claim_loop(session, stopping)
-            self._session = None
+            await self._claim_loop(http, stopping)
+            self._http = None
             # Stopping: let in-flight sends finish (the runner cancels us after the grace).
             if self._senders:
                 await asyncio.gather(*self._senders, return_exceptions=True)
         finally:
-            self._session = None
+            self._http = None
             if self._background:
                 await asyncio.gather(*self._background, return_exceptions=True)
             if self._senders:
                 await asyncio.gather(*self._senders, return_exceptions=True)
             self._results_ready.set()
             await flusher
-            await session.close()
+            await http.close()
 
-    async def _claim_loop(self, session: OutboundClient, stopping: asyncio.Event) -> None:
+    async def _claim_loop(self, http: OutboundClient, stopping: asyncio.Event) -> None:
         failures = 0
         while not stopping.is_set():
             free = self._settings.max_in_flight - self._held
@@ -180,7 +180,7 @@ class Dispatcher:
                 claimed = len(result.messages)
                 throttled = result.throttled
                 for message in result.messages:
-                    self._start(session, message)
+                    self._start(http, message)
             if claimed and claimed >= free:
                 continue  # a full batch: more may be due right now
             timeout = (
@@ -188,7 +188,7 @@ class Dispatcher:
             )
             await self._idle(stopping, timeout)
 
-    def _start(self, session: OutboundClient, message: ClaimedMessage) -> None:
+    def _start(self, http: OutboundClient, message: ClaimedMessage) -> None:
         endpoint_id = message.endpoint_id
         self._held += 1
         self._per_endpoint[endpoint_id] += 1
@@ -201,16 +201,16 @@ class Dispatcher:
         if lane.senders < self._settings.per_endpoint:
             # Long-lived senders per endpoint rather than a task per message.
             lane.senders += 1
-            task = asyncio.create_task(self._drain_lane(session, endpoint_id, lane))
+            task = asyncio.create_task(self._drain_lane(http, endpoint_id, lane))
             self._senders.add(task)
             task.add_done_callback(self._senders.discard)
 
-    async def _drain_lane(self, session: OutboundClient, endpoint_id: str, lane: _Lane) -> None:
+    async def _drain_lane(self, http: OutboundClient, endpoint_id: str, lane: _Lane) -> None:
         try:
             while lane.queue:
                 message = lane.queue.popleft()
                 try:
-                    await self._deliver(session, message)
+                    await self._deliver(http, message)
                 finally:
                     self._finished(endpoint_id)
         finally:
@@ -233,12 +233,12 @@ class Dispatcher:
         elif self._held == self._settings.max_in_flight * 3 // 4:
             self._slot_freed.set()
 
-    async def _deliver(self, session: OutboundClient, message: ClaimedMessage) -> None:
+    async def _deliver(self, http: OutboundClient, message: ClaimedMessage) -> None:
         endpoint = self._endpoints.get(message.endpoint_id)
         if endpoint is None:  # deleted between claim and load: nothing to send to
             return
         started_at = self._clock.now()
-        result = await self._attempt(session, message, endpoint)
+        result = await self._attempt(http, message, endpoint)
         self._attempts_by_outcome[result.outcome].inc()
         self._metrics.delivery_duration.observe(result.duration_ms / 1000)
         if result.outcome is Outcome.SUCCESS:
@@ -250,7 +250,7 @@ class Dispatcher:
             self._results_ready.set()
 
     async def _attempt(
-        self, session: OutboundClient, message: ClaimedMessage, endpoint: EndpointConfig
+        self, http: OutboundClient, message: ClaimedMessage, endpoint: EndpointConfig
     ) -> AttemptResult:
         try:
             body = await self._shaper.body(message, endpoint)
@@ -258,7 +258,7 @@ class Dispatcher:
             return AttemptResult(Outcome.TRANSFORM_ERROR, None, 0.0, error=str(exc))
         keys = endpoint.signing_keys(self._clock.now())
         headers = request_headers(message, endpoint, body, keys, int(time.time()))
-        return await post(session, endpoint.target, body, headers, endpoint.timeout_s)
+        return await post(http, endpoint.target, body, headers, endpoint.timeout_s)
 
     async def _flush_loop(self, stopping: asyncio.Event) -> None:
         failures = 0
