@@ -319,6 +319,17 @@ async def test_client_keeps_its_pin_until_the_ttl_then_rechecks() -> None:
     await rebinding.close()
 
 
+async def test_the_same_answer_in_another_order_keeps_the_client() -> None:
+    dns = StaticResolver("8.8.8.8", "8.8.4.4")
+    client = OutboundClient(DEFAULT, resolver=dns, dns_ttl_s=0)
+    first = await client.client_for(URL("https://hooks.example/a"))
+    dns.addresses = ("8.8.4.4", "8.8.8.8")
+    assert await client.client_for(URL("https://hooks.example/a")) is first
+    dns.addresses = ("1.1.1.1",)
+    assert await client.client_for(URL("https://hooks.example/a")) is not first
+    await client.close()
+
+
 def test_refusal_survives_pickling() -> None:
     refusal = AddressRefused("x resolves to 10.0.0.1, a private address", host="x", address="a")
     clone = pickle.loads(pickle.dumps(refusal))

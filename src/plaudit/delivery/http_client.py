@@ -38,6 +38,9 @@ from plaudit.delivery.outbound_rules import (
 )
 
 _IDLE_CONNECTION_S = 30
+# A client replaced after a DNS change may still carry requests in flight: it is closed
+# once this is over (longer than any endpoint timeout).
+_RETIRED_CLOSE_AFTER_S = 300
 
 
 @dataclass(slots=True)
@@ -60,7 +63,7 @@ class OutboundClient:
         self._dns_ttl_s = dns_ttl_s
         self._ca_pem = _read_bundle(policy.ca_bundle)
         self._clients: dict[tuple[str, str, int], _Pinned] = {}
-        self._retired: list[Client] = []
+        self._retired: list[tuple[float, Client]] = []
 
     async def client_for(self, url: URL) -> Client:
         """A client that may send to `url`; raises AddressRefused or socket.gaierror."""
@@ -74,14 +77,24 @@ class OutboundClient:
         if pinned is not None and pinned.addresses == addresses:
             pinned.checked_at = now  # same answer: keep the pool and its open connections
             return pinned.client
+        await self._close_retired(now)
         if pinned is not None:
-            self._retired.append(pinned.client)
+            self._retired.append((now, pinned.client))
         client = self._build(host, port, addresses)
         self._clients[key] = _Pinned(client, addresses, now)
         return client
 
+    async def _close_retired(self, now: float) -> None:
+        keep: list[tuple[float, Client]] = []
+        for retired_at, client in self._retired:
+            if now - retired_at >= _RETIRED_CLOSE_AFTER_S:
+                await client.close()
+            else:
+                keep.append((retired_at, client))
+        self._retired = keep
+
     async def close(self) -> None:
-        clients = [p.client for p in self._clients.values()] + self._retired
+        clients = [p.client for p in self._clients.values()] + [c for _, c in self._retired]
         self._clients.clear()
         self._retired.clear()
         for client in clients:
@@ -101,7 +114,8 @@ class OutboundClient:
             reason = answer_refusal(host, address, self._policy)
             if reason is not None:
                 raise AddressRefused(reason, host=host, address=address)
-        return tuple(answers)
+        # Sorted: round-robin DNS reorders the same answer, which must not look like a change.
+        return tuple(sorted(answers))
 
     def _build(self, host: str, port: int, addresses: tuple[str, ...]) -> Client:
         builder = (
