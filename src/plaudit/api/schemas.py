@@ -16,8 +16,12 @@ T = TypeVar("T")
 Item = TypeVar("Item")
 
 # The query parameters of every list route.
-PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-PageCursor = Annotated[str | None, Query(max_length=512)]
+PageLimit = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1 to {MAX_PAGE_SIZE}")
+]
+PageCursor = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+]
 
 
 class StrictModel(BaseModel):

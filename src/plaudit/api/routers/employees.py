@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
+from plaudit.api.employee_filters import EmployeeFilterQuery
 from plaudit.api.employee_schemas import (
     EmployeeIn,
     EmployeeOut,
@@ -22,7 +23,7 @@ from plaudit.api.errors import error_responses
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.domain.errors import UnsupportedMediaType
 from plaudit.engagement.employee_import_rows import MAX_ROWS, rows_from_csv, rows_from_json
-from plaudit.engagement.employee_views import Employee, EmployeeFilter
+from plaudit.engagement.employee_views import Employee
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(
@@ -59,29 +60,10 @@ async def create_employee(
 async def list_employees(
     principal: AdminPrincipal,
     container: AppContainer,
-    status: Literal["active", "inactive"] | None = None,
-    department: Annotated[str | None, Query(max_length=200)] = None,
-    location: Annotated[str | None, Query(max_length=200)] = None,
-    manager_id: Annotated[str | None, Query(max_length=40)] = None,
-    email: Annotated[str | None, Query(max_length=320)] = None,
-    external_id: Annotated[str | None, Query(max_length=200)] = None,
-    group_id: Annotated[str | None, Query(max_length=40)] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Substring of the name or email")
-    ] = None,
+    where: EmployeeFilterQuery,
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
 ) -> ListResponse[EmployeeOut]:
-    where = EmployeeFilter(
-        status=status,
-        department=department,
-        location=location,
-        manager_id=manager_id,
-        email=email,
-        external_id=external_id,
-        group_id=group_id,
-        q=q,
-    )
     page = await container.employees.list(
         principal.environment_id, where, limit=limit, cursor=cursor
     )

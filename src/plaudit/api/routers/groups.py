@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
@@ -18,15 +18,13 @@ from plaudit.api.employee_schemas import (
     MembersIn,
 )
 from plaudit.api.errors import error_responses
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.domain.errors import ValidationFailed
 from plaudit.domain.text_rules import text_problem
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"], responses=error_responses(401, 403))
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-CursorParam = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post("", status_code=201, summary="Create a group", responses=_WRITE_ERRORS)
@@ -47,8 +45,8 @@ async def list_groups(
     principal: AdminPrincipal,
     container: AppContainer,
     kind: GroupKind | None = None,
-    limit: Limit = DEFAULT_PAGE_SIZE,
-    cursor: CursorParam = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[GroupOut]:
     page = await container.groups.list(
         principal.environment_id, kind=kind, limit=limit, cursor=cursor
@@ -113,8 +111,8 @@ async def list_members(
     group_id: str,
     principal: AdminPrincipal,
     container: AppContainer,
-    limit: Limit = DEFAULT_PAGE_SIZE,
-    cursor: CursorParam = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[EmployeeOut]:
     page = await container.groups.members(
         principal.environment_id, group_id, limit=limit, cursor=cursor

@@ -23,16 +23,14 @@ from plaudit.api.ingest_schemas import (
     SourcePatch,
     TemplateVersionOut,
 )
-from plaudit.api.schemas import ListResponse
+from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.domain.errors import InvalidRequest
 from plaudit.ingest.preview import preview
 from plaudit.ingest.rejects import RecordFilter
-from plaudit.store.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"], responses=error_responses(401, 403))
 _WRITE_ERRORS = error_responses(400, 404, 413, 415, 422)
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-CursorParam = Annotated[str | None, Query(max_length=512)]
 
 
 def _base(request: Request) -> str:
@@ -61,17 +59,13 @@ async def list_sources(
     request: Request,
     principal: AdminPrincipal,
     container: AppContainer,
-    limit: Limit = DEFAULT_PAGE_SIZE,
-    cursor: CursorParam = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[SourceOut]:
     page = await container.ingest_sources.list_sources(
         principal.environment_id, limit=limit, cursor=cursor
     )
-    return ListResponse[SourceOut](
-        data=[SourceOut.of(s, _base(request)) for s in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[SourceOut].of(page, lambda s: SourceOut.of(s, _base(request)))
 
 
 @router.get("/{source_id}", summary="One source", responses=error_responses(404))
@@ -180,18 +174,14 @@ async def list_receipts(
     source_id: str,
     principal: AdminPrincipal,
     container: AppContainer,
-    limit: Limit = DEFAULT_PAGE_SIZE,
-    cursor: CursorParam = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[ReceiptOut]:
     await container.ingest_sources.get(principal.environment_id, source_id)
     page = await container.ingest_queries.receipts(
         principal.environment_id, source_id, limit=limit, cursor=cursor
     )
-    return ListResponse[ReceiptOut](
-        data=[ReceiptOut(**r) for r in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[ReceiptOut].of(page, lambda r: ReceiptOut(**r))
 
 
 @router.get("/{source_id}/records", summary="Records, rejects by default, filtered")
@@ -205,8 +195,8 @@ async def list_records(
     request_id: Annotated[str | None, Query(max_length=40)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: Limit = DEFAULT_PAGE_SIZE,
-    cursor: CursorParam = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> ListResponse[RecordOut]:
     await container.ingest_sources.get(principal.environment_id, source_id)
     filters = RecordFilter(
@@ -221,11 +211,7 @@ async def list_records(
     page = await container.ingest_queries.records(
         principal.environment_id, filters, limit=limit, cursor=cursor
     )
-    return ListResponse[RecordOut](
-        data=[RecordOut(**r) for r in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[RecordOut].of(page, lambda r: RecordOut(**r))
 
 
 @router.post(

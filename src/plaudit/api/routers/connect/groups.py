@@ -29,11 +29,7 @@ async def list_groups(
     page = await container.groups.list(
         principal.environment_id, kind=kind, limit=limit, cursor=cursor
     )
-    return ListResponse[ConnectGroup](
-        data=[ConnectGroup.of(g) for g in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[ConnectGroup].of(page, ConnectGroup.of)
 
 
 @router.get("/groups/{group_id}", summary="One group")

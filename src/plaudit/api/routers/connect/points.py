@@ -33,8 +33,4 @@ async def list_ledger(
     page = await container.points.entries(
         principal.environment_id, user_id, kind=kind, limit=limit, cursor=cursor
     )
-    return ListResponse[ConnectPointEntry](
-        data=[ConnectPointEntry.of(e) for e in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[ConnectPointEntry].of(page, ConnectPointEntry.of)

@@ -35,11 +35,7 @@ async def list_recognitions(
         limit=limit,
         cursor=cursor,
     )
-    return ListResponse[ConnectRecognition](
-        data=[ConnectRecognition.of(r) for r in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[ConnectRecognition].of(page, ConnectRecognition.of)
 
 
 @router.get("/recognitions/{recognition_id}", summary="One recognition")

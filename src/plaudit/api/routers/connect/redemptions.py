@@ -28,11 +28,7 @@ async def list_redemptions(
         limit=limit,
         cursor=cursor,
     )
-    return ListResponse[ConnectRedemption](
-        data=[ConnectRedemption.of(r) for r in page.items],
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
-    )
+    return ListResponse[ConnectRedemption].of(page, ConnectRedemption.of)
 
 
 @router.get("/redemptions/{redemption_id}", summary="One redemption")
