@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import time
 
@@ -121,3 +122,18 @@ def test_encoding_round_trips_random_values() -> None:
     for _ in range(1000):
         ms, random_part = rng.getrandbits(48), rng.getrandbits(80)
         assert decode(ids_module._encode_ulid(ms, random_part)) == (ms << 80) | random_part
+
+
+def test_a_forked_process_does_not_repeat_the_parents_random_sequence() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next random draw, then leave at once
+        os.close(read)
+        os.write(write, str(ids_module._random.getrandbits(79)).encode())
+        os._exit(0)
+    os.close(write)
+    child_draw = int(os.read(read, 100).decode())
+    os.close(read)
+    os.waitpid(pid, 0)
+    # Without a reseed in the child both would draw from the same state: equal.
+    assert child_draw != ids_module._random.getrandbits(79)

@@ -17,6 +17,7 @@ from plaudit.observability.metrics import Metrics
 log = logging.getLogger("plaudit.access")
 # Request ids only correlate log lines: a seeded PRNG, not os.urandom (which releases the GIL).
 _request_ids = random.Random(os.urandom(16))
+os.register_at_fork(after_in_child=lambda: _request_ids.seed(os.urandom(16)))
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON_PREFIXES = ("/api/", "/connect/")

@@ -45,6 +45,9 @@ def _encode_ulid(ms: int, random_part: int) -> str:
 # a PRNG seeded from the OS is enough, and unlike os.urandom it never releases the GIL, a
 # release that can cost the event loop a thread switch interval (5 ms) on a busy process.
 _random = random.Random(os.urandom(32))
+# A forked process must not repeat its parent's sequence (the standard library reseeds its
+# own global generator the same way).
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 
 class _Monotonic:
