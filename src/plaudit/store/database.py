@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from plaudit.domain.errors import ConfigurationError
+from plaudit.store.sqlite_checkpointer import SqliteCheckpointer
 from plaudit.store.sqlite_writer import AFTER_COMMIT, SqliteWriter
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -73,6 +74,8 @@ def _install_sqlite_pragmas(engine: AsyncEngine | Engine, *, begin: str) -> None
             "PRAGMA busy_timeout=30000",
             "PRAGMA cache_size=-65536",
             "PRAGMA mmap_size=268435456",
+            # Checkpoints run on their own thread (sqlite_checkpointer), never in a commit.
+            "PRAGMA wal_autocheckpoint=0",
         ):
             cursor.execute(pragma)
         cursor.close()
@@ -116,6 +119,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: commits on success, rolls back on any exception."""
+        if self._threads is not None:
+            self._threads.checkpointer.start()
         async with self._writer.connect() as conn:
             conn.info.pop(_AFTER_COMMIT, None)  # left over from a rolled-back use
             async with conn.begin():
@@ -127,6 +132,7 @@ class Database:
     async def write(self, unit: Callable[[Connection], T]) -> T:
         """Run a synchronous unit of work in a write transaction and return its result."""
         if self._threads is not None:
+            self._threads.checkpointer.start()
             return await self._threads.writer.run(unit)
         async with self.transaction() as conn:
             return await conn.run_sync(unit)
@@ -165,6 +171,7 @@ class _SqliteThreads:
         writer_engine = create_engine(sync_url, poolclass=NullPool, **engine_options)
         _install_sqlite_pragmas(writer_engine, begin="BEGIN IMMEDIATE")
         self.writer = SqliteWriter(writer_engine)
+        self.checkpointer = SqliteCheckpointer(writer_engine)
         self._reader = create_engine(
             sync_url,
             pool_size=_READ_THREADS,
@@ -183,6 +190,7 @@ class _SqliteThreads:
         return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
     def close(self) -> None:
+        self.checkpointer.close()
         self.writer.close()
         self._pool.shutdown(wait=True)
         self._reader.dispose()

@@ -3,7 +3,8 @@
 Async code hands the writer a *unit*: a plain function over a synchronous connection.
 The thread runs every unit waiting in its queue inside one transaction, each unit in
 its own SAVEPOINT (a unit that raises is rolled back alone and its caller gets the
-exception), commits once, and then resolves the callers' futures. No statement crosses
+exception), commits once, and then resolves the callers' futures. A group of one runs
+without the SAVEPOINT. No statement crosses
 the event loop, and a burst of small writes costs one commit instead of one each.
 """
 
@@ -85,6 +86,9 @@ class SqliteWriter:
                 self._run_group(conn, group)
 
     def _run_group(self, conn: Connection, group: list[_Job]) -> None:
+        if len(group) == 1:
+            self._run_alone(conn, group[0])
+            return
         outcomes: list[tuple[_Job, BaseException | None, Any, list[Callable[[], None]]]] = []
         try:
             with conn.begin():
@@ -108,3 +112,17 @@ class SqliteWriter:
                 job.future.set_exception(error)
             else:
                 job.future.set_result((result, callbacks))
+
+    def _run_alone(self, conn: Connection, job: _Job) -> None:
+        """A group of one needs no SAVEPOINT: its failure rolls back the transaction, which
+        holds nobody else's work. At low rates most groups are one unit."""
+        conn.info.pop(AFTER_COMMIT, None)
+        try:
+            with conn.begin():
+                result = job.unit(conn)
+                callbacks = conn.info.pop(AFTER_COMMIT, [])
+        except Exception as exc:
+            conn.info.pop(AFTER_COMMIT, None)
+            job.future.set_exception(exc)
+            return
+        job.future.set_result((result, callbacks))
