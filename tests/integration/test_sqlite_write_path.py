@@ -97,3 +97,17 @@ async def test_commits_never_checkpoint_and_the_checkpointer_copies_the_wal_back
         busy, wal_frames, copied = check.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0
     assert copied == wal_frames
+
+
+async def test_a_point_read_always_sees_the_latest_commit(db: Database) -> None:
+    for expected in range(1, 4):
+        await db.write(_insert(f"row {expected}"))
+        assert await db.read_point(_count) == expected
+
+
+async def test_point_reads_from_several_threads_each_get_a_connection(db: Database) -> None:
+    await db.write(_insert("shared"))
+    counts = await asyncio.gather(
+        *(asyncio.to_thread(asyncio.run, db.read_point(_count)) for _ in range(3))
+    )
+    assert counts == [1, 1, 1]

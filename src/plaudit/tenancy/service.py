@@ -94,7 +94,7 @@ class TenancyService:
 
     async def authenticate(self, secret: str) -> Principal:
         key_hash = hash_api_key(secret)
-        row = await self._db.read_with(
+        row = await self._db.read_point(
             lambda conn: conn.execute(_KEY_BY_HASH, {"c_key_hash": key_hash}).first()
         )
         if row is None:
