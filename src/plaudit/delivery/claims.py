@@ -187,7 +187,7 @@ class Claimer:
             "c_lease_until": now + self.limits.lease,
         }
         if heads is not None:
-            # FIFO: heads first (one index lookup per FIFO endpoint), then only those.
+            # The candidates first (FIFO: one index lookup per FIFO endpoint), then only those.
             params["c_candidates"] = [row[0] for row in conn.execute(heads, params) if row[0]]
             if not params["c_candidates"]:
                 return []
