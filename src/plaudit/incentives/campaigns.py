@@ -23,7 +23,7 @@ from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
 from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
-from plaudit.incentives.definition import BoardDefinition, CampaignDefinition
+from plaudit.incentives.definition import BoardDefinition, CampaignDefinition, rank_rewards_of
 from plaudit.incentives.engine import IncentiveEngine
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.database import Database
@@ -279,6 +279,7 @@ def _write_boards(conn: Connection, campaign_id: str, boards: Sequence[BoardDefi
                 min_interval_s=board.min_interval_s,
                 announced={"tops": {}, "pending": []},
                 pending=False,
+                rank_rewards=[reward.to_json() for reward in board.rewards],
             )
         )
 
@@ -367,6 +368,7 @@ def campaign_json(conn: Connection, environment_id: str, campaign_id: str) -> di
                 "top_n": b.top_n,
                 "group_id": b.group_id,
                 "min_interval_s": b.min_interval_s,
+                "rewards": [r.to_json() for r in rank_rewards_of(b.rank_rewards)],
             }
             for b in boards
         ],

@@ -17,6 +17,7 @@ from plaudit.domain.clock import Clock
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
 from plaudit.incentives.announcements import board_events, milestone_events
+from plaudit.incentives.milestone_rewards import pay_milestone
 from plaudit.incentives.progress import (
     LiveCampaign,
     active_campaigns,
@@ -82,7 +83,7 @@ class IncentiveEngine:
             mine = {(period, who) for cid, period, who in touched if cid == campaign.id}
             if not mine:
                 continue
-            drafts += milestone_events(conn, campaign, mine, now)
+            drafts += milestone_events(conn, campaign, mine, now, on_reached=pay_milestone)
             drafts += board_events(conn, campaign, {period for period, _ in mine}, now)
         self._store(conn, environment_id, drafts)
 

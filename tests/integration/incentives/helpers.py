@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from plaudit.app_container import Container
+from plaudit.ingest.transactions import Action, TransactionInput, TransactionState
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
+
+# A period after the real clock's present, so the workers' own period-end run leaves it to
+# the test's clock.
+PERIOD = {"start": "2030-01-01", "end": "2030-03-31", "time_zone": "UTC"}
+DURING = datetime(2030, 2, 1, tzinfo=UTC)
+AFTER = datetime(2030, 4, 1, 0, 0, 1, tzinfo=UTC)
+
+
+async def load(
+    container: Container,
+    env: str,
+    rows: list[tuple[str, str, str]],
+    action: Action = "create",
+) -> None:
+    """Load won `revenue` deals (external id, employee, value) dated inside PERIOD."""
+    items = [
+        TransactionInput(
+            external_id,
+            action,
+            TransactionState(who, "revenue", Decimal(value), "EUR", DURING, {"stage": "won"}),
+        )
+        for external_id, who, value in rows
+    ]
+    now = container.clock.now()
+    await container.db.write(
+        lambda c: container.transaction_log.apply(c, env, "src_pay", items, now=now)
+    )
 
 
 def campaign_body(**overrides: Any) -> dict[str, Any]:
