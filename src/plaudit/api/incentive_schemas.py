@@ -178,6 +178,7 @@ class CampaignOut(BaseModel):
     milestones: list[dict[str, Any]]
     leaderboards: list[dict[str, Any]]
     participant_count: int
+    group_ids: list[str] = Field(description="Groups followed: their members take part")
     created_at: datetime
     updated_at: datetime
 
@@ -188,6 +189,26 @@ class ParticipantsIn(CheckedModel):
     targets: dict[str, Amount] = Field(
         default_factory=dict, description="Metric key -> target for everyone added"
     )
+
+
+class ParticipantsRemoveIn(CheckedModel):
+    employee_ids: list[str] = Field(
+        default_factory=list, max_length=1000, description="Participants to remove by name"
+    )
+    group_ids: list[str] = Field(
+        default_factory=list, max_length=100, description="Followed groups to stop following"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ParticipantsRemoveIn:
+        if not self.employee_ids and not self.group_ids:
+            raise ValueError("name at least one employee or group")
+        return self
+
+
+class ParticipantsRemovedOut(BaseModel):
+    removed: list[str] = Field(description="Employees no longer taking part")
+    group_ids: list[str] = Field(description="Groups no longer followed")
 
 
 class ParticipantsAddedOut(BaseModel):

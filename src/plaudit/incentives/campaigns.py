@@ -3,8 +3,8 @@
 Status moves draft -> active -> closed, never back. A draft can be changed freely and has
 no live progress; activating it computes its progress from the transactions already loaded
 (milestones and leaderboards announce what that reaches), and from then on every load moves
-it live. Participants are employees, or groups expanded to their members when added (the
-group is remembered per participant; later group changes do not move participants).
+it live. Participants are employees, or groups expanded to their active members and then
+followed (see `roster`: members joining later take part, leavers stop).
 Targets are per participant and metric, defaulting to the metric's target, and may be set
 for many participants at once. Every refusal is a 4xx with nothing written.
 """
@@ -25,6 +25,7 @@ from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
 from plaudit.incentives.definition import BoardDefinition, CampaignDefinition, rank_rewards_of
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.roster import follow_groups, followed_groups, readmit
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import group_members, groups
@@ -159,6 +160,9 @@ class CampaignService:
                 for employee in active.values():
                     if employee.active:
                         wanted.setdefault(employee.id, group_id)
+            text = {key: decimal_text(value) for key, value in targets.items()}
+            follow_groups(conn, campaign_id, group_ids, text, now)
+            readmit(conn, campaign_id, list(wanted), list(found))
             existing = set(
                 conn.execute(
                     select(campaign_participants.c.employee_id).where(
@@ -166,7 +170,6 @@ class CampaignService:
                     )
                 ).scalars()
             )
-            text = {key: decimal_text(value) for key, value in targets.items()}
             added = [who for who in wanted if who not in existing]
             for who in added:
                 conn.execute(
@@ -313,6 +316,11 @@ def _check_targets(row: Any, targets: Mapping[str, Decimal], field: str) -> None
         raise ValidationFailed("targets must be above 0", details={"field": field})
 
 
+def campaign_row(conn: Connection, environment_id: str, campaign_id: str) -> Any:
+    """The `campaigns` row (404 when this environment has no such campaign)."""
+    return _fetch(conn, environment_id, campaign_id)
+
+
 def _fetch(conn: Connection, environment_id: str, campaign_id: str) -> Any:
     if not can_name_anything(campaign_id):
         raise NotFound(f"no campaign {campaign_id!r}", code="campaign_not_found")
@@ -373,6 +381,7 @@ def campaign_json(conn: Connection, environment_id: str, campaign_id: str) -> di
             for b in boards
         ],
         "participant_count": count,
+        "group_ids": followed_groups(conn, campaign_id),
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }

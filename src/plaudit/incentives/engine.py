@@ -24,6 +24,7 @@ from plaudit.incentives.progress import (
     apply_changes,
     load_campaign,
     rebuild,
+    rebuild_participants,
 )
 from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import campaigns, leaderboards
@@ -51,6 +52,20 @@ class IncentiveEngine:
         row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
         campaign = load_campaign(conn, row)
         touched = rebuild(conn, campaign, self._clock.now())
+        self._announce(conn, campaign.environment_id, [campaign], touched)
+
+    def refresh_participants(
+        self, conn: Connection, campaign_id: str, employee_ids: Sequence[str]
+    ) -> None:
+        """Recompute the progress of employees who joined or left an active campaign, and
+        announce what follows (their milestones; boards re-ranked without the leavers)."""
+        row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
+        campaign = load_campaign(conn, row)
+        now = self._clock.now()
+        touched = rebuild_participants(conn, campaign, employee_ids, now)
+        running = campaign.definition.schedule.period_at(now)
+        if running is not None:  # someone at 0 can still hold a place on a short board
+            touched |= {(campaign.id, running.start, who) for who in employee_ids}
         self._announce(conn, campaign.environment_id, [campaign], touched)
 
     def sweep_pending(self, conn: Connection) -> int:
