@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from plaudit.app_container import Container
 from plaudit.ingest.transactions import Action, TransactionInput, TransactionState
+from plaudit.store.incentive_tables import campaign_participants, campaigns
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 
@@ -101,3 +103,19 @@ async def start_campaign(
     assert active.status_code == 200, active.text
     started: dict[str, Any] = active.json()
     return started
+
+
+async def campaign_counts(container: Container, env: str) -> tuple[int, int]:
+    """How many campaigns the environment has, and participants in them."""
+
+    def unit(conn: Any) -> tuple[int, int]:
+        ids = select(campaigns.c.id).where(campaigns.c.environment_id == env)
+        return (
+            conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one(),
+            conn.execute(
+                select(func.count()).where(campaign_participants.c.campaign_id.in_(ids))
+            ).scalar_one(),
+        )
+
+    counted: tuple[int, int] = await container.db.read_with(unit)
+    return counted

@@ -22,10 +22,10 @@ from tests.integration.incentives.helpers import (
     AFTER,
     PERIOD,
     campaign_body,
+    campaign_counts,
     load,
     start_campaign,
 )
-from tests.integration.incentives.test_campaigns_api import _count
 
 
 async def payouts(
@@ -193,7 +193,7 @@ async def test_bad_rank_rewards_are_422_and_write_nothing(
     response = await client.post("/api/v1/campaigns", json=body, headers=bearer(org))
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == code
-    assert await _count(container, env) == (0, 0)
+    assert await campaign_counts(container, env) == (0, 0)
 
 
 async def test_an_amount_reward_needs_a_cash_campaign(
