@@ -71,6 +71,7 @@ from plaudit.engagement.points import PointsService
 from plaudit.engagement.recognitions import RecognitionService
 from plaudit.engagement.redemptions import RedemptionService
 from plaudit.engagement.rewards import RewardService
+from plaudit.engagement.roster_changes import RosterChanges
 from plaudit.engagement.settings import EngagementSettingsService
 from plaudit.engagement.shoutouts import ShoutoutService
 from plaudit.engagement.survey_completion import SurveyDeadlineSweep
@@ -80,6 +81,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.membership import FollowMembership, ParticipantRemoval
 from plaudit.incentives.payout_service import PayoutScheduler, PayoutService
 from plaudit.incentives.standings import Standings
 from plaudit.incentives.sweeper import LeaderboardSweeper
@@ -121,10 +123,12 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
     )
     if policy.allow_http:
         log.warning("PLAUDIT_OUTBOUND_ALLOW_HTTP is on: webhooks may travel unencrypted")
-    employee_import = EmployeeImporter(db, clock, event_log)
+    roster = RosterChanges()
+    employee_import = EmployeeImporter(db, clock, event_log, roster)
     transaction_log = TransactionLog()
     incentive_engine = IncentiveEngine(event_log, clock)
     transaction_log.subscribe(incentive_engine)
+    roster.subscribe(FollowMembership(incentive_engine))
     pipeline = IngestPipeline(
         db,
         clock,
@@ -161,9 +165,9 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         points=PointsService(db, clock, event_log),
         rewards=RewardService(db, clock),
         redemptions=RedemptionService(db, clock, event_log),
-        employees=EmployeeService(db, clock, event_log),
+        employees=EmployeeService(db, clock, event_log, roster),
         employee_import=employee_import,
-        groups=GroupService(db, clock),
+        groups=GroupService(db, clock, roster),
         connect_limiter=TokenBuckets(
             settings.connect_rate_limit_per_s, settings.connect_rate_limit_burst
         ),
@@ -175,6 +179,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ingest_replay=Replayer(db, pipeline),
         incentive_engine=incentive_engine,
         campaigns=CampaignService(db, clock, incentive_engine),
+        participant_removal=ParticipantRemoval(db, clock, incentive_engine),
         standings=Standings(db, clock),
         payouts=PayoutService(db, clock, event_log),
     )

@@ -33,6 +33,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.membership import ParticipantRemoval
 from plaudit.incentives.payout_service import PayoutService
 from plaudit.incentives.standings import Standings
 from plaudit.ingest.pipeline import IngestPipeline
@@ -89,5 +90,6 @@ class Container:
     # Incentive programs
     incentive_engine: IncentiveEngine
     campaigns: CampaignService
+    participant_removal: ParticipantRemoval
     standings: Standings
     payouts: PayoutService

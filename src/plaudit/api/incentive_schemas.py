@@ -10,7 +10,12 @@ from pydantic import BaseModel, Field, model_validator
 
 from plaudit.api.schemas import StrictModel
 from plaudit.domain.text_rules import text_problem
-from plaudit.incentives.definition import BoardDefinition, CampaignDefinition, parse_definition
+from plaudit.incentives.definition import (
+    BoardDefinition,
+    CampaignDefinition,
+    RankReward,
+    parse_definition,
+)
 
 Name = Field(min_length=1, max_length=200)
 # Bounded decimals: a huge exponent would otherwise become a huge string.
@@ -93,12 +98,38 @@ class MilestoneIn(CheckedModel):
     reward: MilestoneRewardIn = Field(default_factory=MilestoneRewardIn)
 
 
+class RankRewardIn(CheckedModel):
+    rank: int | None = Field(default=None, ge=1, description="One rank...")
+    from_rank: int | None = Field(default=None, ge=1, description="...or a range of ranks")
+    to_rank: int | None = Field(default=None, ge=1, description="(inclusive)")
+    points: int | None = Field(default=None, gt=0, le=10_000_000)
+    amount: Amount | None = Field(default=None, gt=0, description="Cash campaigns only")
+
+    @model_validator(mode="after")
+    def _one_rank_or_a_range(self) -> RankRewardIn:
+        single = self.rank is not None
+        ranged = self.from_rank is not None and self.to_rank is not None
+        if single == ranged or (not ranged and (self.from_rank or self.to_rank)):
+            raise ValueError("give either `rank` or both `from_rank` and `to_rank`")
+        return self
+
+    def reward(self) -> RankReward:
+        if self.rank is not None:
+            return RankReward(self.rank, self.rank, self.points, self.amount)
+        return RankReward(self.from_rank or 1, self.to_rank or 1, self.points, self.amount)
+
+
 class LeaderboardIn(CheckedModel):
     rank_by: str = Field(description="A metric key, or `attainment`", max_length=100)
     top_n: int = Field(default=10, ge=1, le=1000)
     group_id: str | None = Field(default=None, max_length=40)
     min_interval_s: int = Field(
         default=60, ge=0, le=86_400, description="At most one `leaderboard.updated` per interval"
+    )
+    rewards: list[RankRewardIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Paid at period end from the final standings; tied ranks each get it",
     )
 
 
@@ -124,7 +155,13 @@ class CampaignIn(CheckedModel):
 
     def boards(self) -> tuple[BoardDefinition, ...]:
         return tuple(
-            BoardDefinition(b.rank_by, b.top_n, b.group_id, b.min_interval_s)
+            BoardDefinition(
+                b.rank_by,
+                b.top_n,
+                b.group_id,
+                b.min_interval_s,
+                tuple(r.reward() for r in b.rewards),
+            )
             for b in self.leaderboards
         )
 
@@ -141,6 +178,7 @@ class CampaignOut(BaseModel):
     milestones: list[dict[str, Any]]
     leaderboards: list[dict[str, Any]]
     participant_count: int
+    group_ids: list[str] = Field(description="Groups followed: their members take part")
     created_at: datetime
     updated_at: datetime
 
@@ -151,6 +189,26 @@ class ParticipantsIn(CheckedModel):
     targets: dict[str, Amount] = Field(
         default_factory=dict, description="Metric key -> target for everyone added"
     )
+
+
+class ParticipantsRemoveIn(CheckedModel):
+    employee_ids: list[str] = Field(
+        default_factory=list, max_length=1000, description="Participants to remove by name"
+    )
+    group_ids: list[str] = Field(
+        default_factory=list, max_length=100, description="Followed groups to stop following"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ParticipantsRemoveIn:
+        if not self.employee_ids and not self.group_ids:
+            raise ValueError("name at least one employee or group")
+        return self
+
+
+class ParticipantsRemovedOut(BaseModel):
+    removed: list[str] = Field(description="Employees no longer taking part")
+    group_ids: list[str] = Field(description="Groups no longer followed")
 
 
 class ParticipantsAddedOut(BaseModel):

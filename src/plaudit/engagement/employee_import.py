@@ -26,6 +26,7 @@ from plaudit.engagement.directory import ACTIVE, INACTIVE, employee_record
 from plaudit.engagement.employee_checks import status_event
 from plaudit.engagement.employee_import_plan import MatchOn, PlannedRow, plan_import, report_row
 from plaudit.engagement.employee_import_rows import RawRow, require_rows
+from plaudit.engagement.roster_changes import RosterChanges
 from plaudit.events.log import EventLog
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees
@@ -51,10 +52,17 @@ class ImportReport:
 
 
 class EmployeeImporter:
-    def __init__(self, db: Database, clock: Clock, event_log: EventLog) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        event_log: EventLog,
+        roster: RosterChanges | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._event_log = event_log
+        self._roster = roster or RosterChanges()
 
     async def run(
         self,
@@ -153,6 +161,8 @@ class EmployeeImporter:
             records = _records(conn, raising)
             drafts = [status_event(records[i], now, IMPORTED_REASON) for i in raising]
             self._event_log.store(conn, environment_id, self._event_log.prepare(drafts))
+        switched = [r.employee_id for r in updated if "status" in r.changes and r.employee_id]
+        self._roster.notify(conn, environment_id, switched, now)
 
 
 def managers_first(created: Sequence[PlannedRow]) -> list[PlannedRow]:

@@ -33,6 +33,7 @@ from plaudit.engagement.employee_views import (
     fetch_employee,
     list_employees,
 )
+from plaudit.engagement.roster_changes import RosterChanges
 from plaudit.events.log import EventLog
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import employees
@@ -43,10 +44,17 @@ CREATED_REASON = "created"
 
 
 class EmployeeService:
-    def __init__(self, db: Database, clock: Clock, event_log: EventLog) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        event_log: EventLog,
+        roster: RosterChanges | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._event_log = event_log
+        self._roster = roster or RosterChanges()
 
     async def create(self, environment_id: str, fields: Mapping[str, Any]) -> Employee:
         now = self._clock.now()
@@ -122,6 +130,7 @@ class EmployeeService:
             updated = fetch_employee(conn, environment_id, employee_id)
             if status is not None:
                 self._raise(conn, environment_id, updated, reason, now)
+                self._roster.notify(conn, environment_id, [employee_id], now)
             return updated
 
         return await self._write(unit)

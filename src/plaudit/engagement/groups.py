@@ -20,6 +20,7 @@ from plaudit.domain.text_rules import text_problem
 from plaudit.engagement.directory import load_employees
 from plaudit.engagement.employee_views import Employee, EmployeeFilter, list_employees
 from plaudit.engagement.group_audience import group_member_ids as group_member_ids  # old home
+from plaudit.engagement.roster_changes import RosterChanges
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import group_members, groups
@@ -54,9 +55,10 @@ class GroupService:
     """Groups and their members. Membership outlives deactivation (see group_member_ids),
     but only active employees can be added."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, roster: RosterChanges | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._roster = roster or RosterChanges()
 
     async def create(self, environment_id: str, name: str, kind: str, description: str) -> Group:
         now = self._clock.now()
@@ -112,10 +114,14 @@ class GroupService:
         return await _write_unique(self._db, unit)
 
     async def delete(self, environment_id: str, group_id: str) -> None:
+        now = self._clock.now()
+
         def unit(conn: Connection) -> None:
             _fetch(conn, environment_id, group_id)
+            members = group_member_ids(conn, environment_id, [group_id])  # the active ones
             conn.execute(group_members.delete().where(group_members.c.group_id == group_id))
             conn.execute(groups.delete().where(groups.c.id == group_id))
+            self._roster.notify(conn, environment_id, sorted(members), now)
 
         await self._db.write(unit)
 
@@ -144,6 +150,7 @@ class GroupService:
                     [{"group_id": group_id, "employee_id": e, "added_at": now} for e in added],
                 )
                 conn.execute(groups.update().where(groups.c.id == group_id).values(updated_at=now))
+                self._roster.notify(conn, environment_id, added, now)
             return MembersAdded(
                 added=added,
                 already_members=[e for e in wanted if e in present],
@@ -174,6 +181,7 @@ class GroupService:
                     details={"group_id": group_id, "employee_id": employee_id},
                 )
             conn.execute(groups.update().where(groups.c.id == group_id).values(updated_at=now))
+            self._roster.notify(conn, environment_id, [employee_id], now)
 
         await self._db.write(unit)
 

@@ -4,7 +4,8 @@
   `campaign_milestones` (its primary key is the once-only guarantee) and one event. A later
   correction that takes them back below does NOT retract it and does not raise it again
   when they climb back: the milestone was reached, and the receiver was told once. Their
-  progress (read through the API) always shows the current attainment.
+  progress (read through the API) always shows the current attainment. A threshold with a
+  reward also makes its payout then (`incentives.milestone_rewards`), kept the same way.
 * Leaderboards: when a board's top N for a period changes, `leaderboard.updated` is raised
   at most once per board per `min_interval_s`. A change inside the interval marks the board
   `pending` with the period; `sweep_pending` (run by the incentives sweeper, and by the next
@@ -14,7 +15,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,7 +33,7 @@ from plaudit.domain.incentive_rules import (
 )
 from plaudit.engagement.directory import load_employees
 from plaudit.events.models import EventDraft, rfc3339
-from plaudit.incentives.definition import ATTAINMENT
+from plaudit.incentives.definition import ATTAINMENT, MilestoneDefinition
 from plaudit.incentives.progress import LiveCampaign, all_values
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.conflicts import insert_or_ignore
@@ -51,6 +53,20 @@ def participant_attainment(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """A threshold one participant reached for the first time in a period."""
+
+    period_start: date
+    employee_id: str
+    milestone: MilestoneDefinition
+    values: Mapping[str, Decimal]  # the metric values that reached it
+    attainment: Decimal
+
+
+MilestoneHook = Callable[[Connection, LiveCampaign, Reached, datetime], list[EventDraft]]
+
+
 def ratio(value: Decimal) -> float:
     """An attainment as the events' RATIO number (4 decimals, never below 0)."""
     return float(max(value, Decimal(0)).quantize(Decimal("0.0001")))
@@ -61,7 +77,10 @@ def milestone_events(
     campaign: LiveCampaign,
     touched: Iterable[tuple[date, str]],
     now: datetime,
+    on_reached: MilestoneHook | None = None,
 ) -> list[EventDraft]:
+    """`program.milestone_reached` for thresholds newly reached; `on_reached` (the milestone
+    reward) runs for each, in this transaction, and its events follow the milestone's."""
     drafts: list[EventDraft] = []
     thresholds = {m.threshold_percent: m for m in campaign.definition.milestones}
     if not thresholds:
@@ -127,6 +146,10 @@ def milestone_events(
                     },
                 )
             )
+            if on_reached is not None:
+                values_now = values[(period_start, who)]
+                reached = Reached(period_start, who, milestone, values_now, achieved)
+                drafts += on_reached(conn, campaign, reached, now)
     return drafts
 
 

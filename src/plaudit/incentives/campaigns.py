@@ -3,8 +3,8 @@
 Status moves draft -> active -> closed, never back. A draft can be changed freely and has
 no live progress; activating it computes its progress from the transactions already loaded
 (milestones and leaderboards announce what that reaches), and from then on every load moves
-it live. Participants are employees, or groups expanded to their members when added (the
-group is remembered per participant; later group changes do not move participants).
+it live. Participants are employees, or groups expanded to their active members and then
+followed (see `roster`: members joining later take part, leavers stop).
 Targets are per participant and metric, defaulting to the metric's target, and may be set
 for many participants at once. Every refusal is a 4xx with nothing written.
 """
@@ -23,8 +23,9 @@ from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
 from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
-from plaudit.incentives.definition import BoardDefinition, CampaignDefinition
+from plaudit.incentives.definition import BoardDefinition, CampaignDefinition, rank_rewards_of
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.incentives.roster import follow_groups, followed_groups, readmit
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import group_members, groups
@@ -159,6 +160,9 @@ class CampaignService:
                 for employee in active.values():
                     if employee.active:
                         wanted.setdefault(employee.id, group_id)
+            text = {key: decimal_text(value) for key, value in targets.items()}
+            follow_groups(conn, campaign_id, group_ids, text, now)
+            readmit(conn, campaign_id, list(wanted), list(found))
             existing = set(
                 conn.execute(
                     select(campaign_participants.c.employee_id).where(
@@ -166,7 +170,6 @@ class CampaignService:
                     )
                 ).scalars()
             )
-            text = {key: decimal_text(value) for key, value in targets.items()}
             added = [who for who in wanted if who not in existing]
             for who in added:
                 conn.execute(
@@ -279,6 +282,7 @@ def _write_boards(conn: Connection, campaign_id: str, boards: Sequence[BoardDefi
                 min_interval_s=board.min_interval_s,
                 announced={"tops": {}, "pending": []},
                 pending=False,
+                rank_rewards=[reward.to_json() for reward in board.rewards],
             )
         )
 
@@ -310,6 +314,11 @@ def _check_targets(row: Any, targets: Mapping[str, Decimal], field: str) -> None
         )
     if any(value <= 0 for value in targets.values()):
         raise ValidationFailed("targets must be above 0", details={"field": field})
+
+
+def campaign_row(conn: Connection, environment_id: str, campaign_id: str) -> Any:
+    """The `campaigns` row (404 when this environment has no such campaign)."""
+    return _fetch(conn, environment_id, campaign_id)
 
 
 def _fetch(conn: Connection, environment_id: str, campaign_id: str) -> Any:
@@ -367,10 +376,12 @@ def campaign_json(conn: Connection, environment_id: str, campaign_id: str) -> di
                 "top_n": b.top_n,
                 "group_id": b.group_id,
                 "min_interval_s": b.min_interval_s,
+                "rewards": [r.to_json() for r in rank_rewards_of(b.rank_rewards)],
             }
             for b in boards
         ],
         "participant_count": count,
+        "group_ids": followed_groups(conn, campaign_id),
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }

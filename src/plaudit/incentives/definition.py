@@ -3,7 +3,9 @@
 Parsed from and stored as JSON (`campaigns.definition` plus the period columns); every
 decimal is a string. `check()` refuses anything the engine could not compute: unknown
 metric keys (in the payout rule or a leaderboard), duplicate keys, non-positive targets or
-weights, COUNT DISTINCT without an attribute, slabs with gaps or overlaps, inverted periods.
+weights, COUNT DISTINCT without an attribute, slabs with gaps or overlaps, inverted periods,
+rewards that are neither points nor an amount (or an amount on a points campaign), rank
+rewards outside a board's top N or overlapping each other.
 """
 
 from __future__ import annotations
@@ -38,11 +40,30 @@ class MilestoneDefinition:
 
 
 @dataclass(frozen=True, slots=True)
+class RankReward:
+    """What ranks `first`..`last` (inclusive) of a board are paid at period end."""
+
+    first: int
+    last: int
+    points: int | None
+    amount: Decimal | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from_rank": self.first,
+            "to_rank": self.last,
+            "points": self.points,
+            "amount": _text(self.amount),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class BoardDefinition:
     rank_by: str  # a metric key or "attainment"
     top_n: int
     group_id: str | None
     min_interval_s: int
+    rewards: tuple[RankReward, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +108,43 @@ class CampaignDefinition:
         thresholds = [m.threshold_percent for m in self.milestones]
         if len(set(thresholds)) != len(thresholds) or any(t <= 0 for t in thresholds):
             raise _invalid("milestones", "milestone thresholds must be unique and above 0")
+        for index, milestone in enumerate(self.milestones):
+            self._check_reward(milestone.points, milestone.amount, f"milestones[{index}].reward")
         for index, board in enumerate(boards):
             if board.rank_by != ATTAINMENT:
                 _known_metric(board.rank_by, keys, f"leaderboards[{index}].rank_by")
+            self._check_rank_rewards(board, f"leaderboards[{index}].rewards")
+
+    def _check_reward(
+        self, points: int | None, amount: Decimal | None, field: str, *, required: bool = False
+    ) -> None:
+        if points is not None and amount is not None:
+            raise _invalid(field, "a reward is points or an amount, not both")
+        if required and points is None and amount is None:
+            raise _invalid(field, "give the reward's points or amount")
+        if amount is not None and self.reward_type != "cash":
+            raise _invalid(field, "an amount needs a cash campaign (its currency); give points")
+
+    def _check_rank_rewards(self, board: BoardDefinition, field: str) -> None:
+        taken: set[int] = set()
+        for index, reward in enumerate(board.rewards):
+            where = f"{field}[{index}]"
+            self._check_reward(reward.points, reward.amount, where, required=True)
+            given = reward.points if reward.points is not None else reward.amount
+            if given is not None and given <= 0:
+                raise _invalid(where, "rank rewards must be above 0")
+            if not 1 <= reward.first <= reward.last <= board.top_n:
+                raise _invalid(
+                    where, f"ranks run from 1 to the board's top_n ({board.top_n}), ascending"
+                )
+            ranks = set(range(reward.first, reward.last + 1))
+            if ranks & taken:
+                raise ValidationFailed(
+                    f"{where} rewards a rank already rewarded: {sorted(ranks & taken)}",
+                    code="duplicate_rank",
+                    details={"field": where, "ranks": sorted(ranks & taken)},
+                )
+            taken |= ranks
 
     def to_json(self) -> dict[str, Any]:
         rule = self.payout
@@ -194,6 +249,19 @@ def parse_definition(
             )
             for m in body.get("milestones") or ()
         ),
+    )
+
+
+def rank_rewards_of(items: Any) -> tuple[RankReward, ...]:
+    """Rank rewards from their stored JSON (`leaderboards.rank_rewards`; None = none)."""
+    return tuple(
+        RankReward(
+            first=item["from_rank"],
+            last=item["to_rank"],
+            points=item.get("points"),
+            amount=_decimal(item.get("amount")),
+        )
+        for item in items or ()
     )
 
 

@@ -17,12 +17,14 @@ from plaudit.domain.clock import Clock
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
 from plaudit.incentives.announcements import board_events, milestone_events
+from plaudit.incentives.milestone_rewards import pay_milestone
 from plaudit.incentives.progress import (
     LiveCampaign,
     active_campaigns,
     apply_changes,
     load_campaign,
     rebuild,
+    rebuild_participants,
 )
 from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import campaigns, leaderboards
@@ -50,6 +52,20 @@ class IncentiveEngine:
         row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
         campaign = load_campaign(conn, row)
         touched = rebuild(conn, campaign, self._clock.now())
+        self._announce(conn, campaign.environment_id, [campaign], touched)
+
+    def refresh_participants(
+        self, conn: Connection, campaign_id: str, employee_ids: Sequence[str]
+    ) -> None:
+        """Recompute the progress of employees who joined or left an active campaign, and
+        announce what follows (their milestones; boards re-ranked without the leavers)."""
+        row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
+        campaign = load_campaign(conn, row)
+        now = self._clock.now()
+        touched = rebuild_participants(conn, campaign, employee_ids, now)
+        running = campaign.definition.schedule.period_at(now)
+        if running is not None:  # someone at 0 can still hold a place on a short board
+            touched |= {(campaign.id, running.start, who) for who in employee_ids}
         self._announce(conn, campaign.environment_id, [campaign], touched)
 
     def sweep_pending(self, conn: Connection) -> int:
@@ -82,7 +98,7 @@ class IncentiveEngine:
             mine = {(period, who) for cid, period, who in touched if cid == campaign.id}
             if not mine:
                 continue
-            drafts += milestone_events(conn, campaign, mine, now)
+            drafts += milestone_events(conn, campaign, mine, now, on_reached=pay_milestone)
             drafts += board_events(conn, campaign, {period for period, _ in mine}, now)
         self._store(conn, environment_id, drafts)
 

@@ -17,7 +17,8 @@ from plaudit.domain.errors import NotFound
 from plaudit.domain.text_rules import can_name_anything
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
-from plaudit.incentives.payouts import approve, revoke, settle_due
+from plaudit.incentives.payouts import approve, settle_due
+from plaudit.incentives.reversal import RevokeResult, revoke_many, revoke_one
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import group_members
 from plaudit.store.incentive_tables import campaign_payouts
@@ -33,6 +34,7 @@ class PayoutFilter:
     campaign_id: str | None = None
     status: str | None = None
     period_start: date | None = None
+    kind: str | None = None
 
 
 def payout_json(row: Any) -> dict[str, Any]:
@@ -43,6 +45,10 @@ def payout_json(row: Any) -> dict[str, Any]:
         "employee_id": row.employee_id,
         "period": {"start": row.period_start, "end": row.period_end},
         "status": row.status,
+        "kind": row.kind,
+        "threshold_percent": row.award_key if row.kind == "milestone" else None,
+        "leaderboard_id": row.award_key if row.kind == "rank" else None,
+        "rank": row.rank,
         "reward_type": row.reward_type,
         "points": row.points,
         "amount": amount,
@@ -51,6 +57,8 @@ def payout_json(row: Any) -> dict[str, Any]:
         "point_entry_id": row.point_entry_id,
         "calculated_at": row.calculated_at,
         "decided_at": row.decided_at,
+        "reversed_at": row.reversed_at,
+        "reversal_entry_id": row.reversal_entry_id,
     }
 
 
@@ -87,12 +95,19 @@ class PayoutService:
         count: int = await self._db.write(unit)
         return count
 
-    async def revoke(self, environment_id: str, payout_ids: Sequence[str]) -> int:
+    async def revoke(self, environment_id: str, payout_ids: Sequence[str]) -> list[RevokeResult]:
+        """Revoke or reverse each payout on its own; a result per payout."""
         now = self._clock.now()
-        count: int = await self._db.write(
-            lambda conn: revoke(conn, environment_id, payout_ids, now)
+        results: list[RevokeResult] = await self._db.write(
+            lambda conn: revoke_many(conn, environment_id, payout_ids, now)
         )
-        return count
+        return results
+
+    async def revoke_one(self, environment_id: str, payout_id: str) -> dict[str, Any]:
+        """Revoke a waiting payout or reverse an approved one (4xx and nothing written)."""
+        now = self._clock.now()
+        row = await self._db.write(lambda conn: revoke_one(conn, environment_id, payout_id, now))
+        return payout_json(row)
 
     async def get(self, environment_id: str, payout_id: str) -> dict[str, Any]:
         def unit(conn: Connection) -> dict[str, Any]:
@@ -131,6 +146,8 @@ class PayoutService:
                 query = query.where(t.campaign_id == where.campaign_id)
             if where.status is not None:
                 query = query.where(t.status == where.status)
+            if where.kind is not None:
+                query = query.where(t.kind == where.kind)
             if where.period_start is not None:
                 query = query.where(t.period_start == where.period_start)
             rows = conn.execute(keyset(query, t.id, "desc", cursor, limit)).all()

@@ -4,14 +4,17 @@
   closed campaign with a `campaign_settlements` row (insert-or-ignore on its primary key),
   so however many workers run it, one calculates. It computes every participant's payout
   from the live progress with the campaign's rule (gate, rule, cap, one rounding step);
-  nothing is made for a payout of 0. Payouts are then `waiting_approval`, or approved at
-  once when the campaign has `auto_approve`.
+  nothing is made for a payout of 0. It then pays the leaderboards' rank rewards from the
+  final standings (`awards.rank_awards`). Every payout has a unique key (campaign, period,
+  employee, kind, award key), a second guard besides the claim. Payouts are then
+  `waiting_approval`, or approved at once when the campaign has `auto_approve`.
+  Milestone rewards are made when the threshold is reached (`milestone_rewards`).
 * Numbers are fixed when calculated: a correction loaded after the period was settled moves
   progress (and leaderboards) but not the payout; revoke it and pay by other means.
 * Approving (one or many, all or nothing) credits points to the ledger (`points.earned`,
   reason `payout`) or, for cash, makes the approved payout the cash record for payroll;
-  either way `incentive.payout_processed`. Only waiting payouts can be approved or revoked
-  (409 otherwise); an approved payout is final (the ledger is undone by a counter-entry).
+  either way `incentive.payout_processed`. Only waiting payouts can be approved (409
+  otherwise). Revoking, before or after approval, is `incentives.reversal`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from plaudit.domain.errors import Conflict, NotFound
-from plaudit.domain.ids import new_id
 from plaudit.domain.incentive_periods import Period
 from plaudit.domain.incentive_rules import payout
 from plaudit.domain.text_rules import can_name_anything
@@ -32,14 +34,12 @@ from plaudit.engagement.directory import load_employees
 from plaudit.engagement.ledger import points_earned, post_entry
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.incentives.announcements import participant_attainment, ratio
+from plaudit.incentives.awards import WAITING, Award, rank_awards, record_award
 from plaudit.incentives.progress import LiveCampaign, load_campaign, values_for
-from plaudit.ingest.transactions import decimal_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.incentive_tables import campaign_payouts, campaign_settlements, campaigns
 
-WAITING = "waiting_approval"
 APPROVED = "approved"
-REVOKED = "revoked"
 
 
 def settle_due(conn: Connection, now: datetime) -> list[tuple[str, list[EventDraft]]]:
@@ -82,29 +82,10 @@ def _settle(
         amount = payout(
             value, achieved, definition.payout, definition.reward_type, definition.currency
         )
-        if amount <= 0:
-            continue
-        payout_id = new_id("pay")
-        points = definition.reward_type == "points"
-        conn.execute(
-            campaign_payouts.insert().values(
-                id=payout_id,
-                environment_id=campaign.environment_id,
-                campaign_id=campaign.id,
-                employee_id=who,
-                period_start=period.start,
-                period_end=period.end,
-                status=WAITING,
-                reward_type=definition.reward_type,
-                points=int(amount) if points else None,
-                amount=None if points else f"{amount:f}",
-                currency=definition.currency,
-                value=decimal_text(value),
-                attainment=decimal_text(achieved),
-                calculated_at=now,
-            )
-        )
-        ids.append(payout_id)
+        award = Award("period", "", definition.reward_type, amount, value, achieved)
+        made = record_award(conn, campaign, period, who, award, now)
+        ids += [made] if made else []
+    ids += rank_awards(conn, campaign, period, now)
     conn.execute(
         campaign_settlements.update()
         .where(
@@ -133,7 +114,7 @@ def _waiting(conn: Connection, environment_id: str, payout_ids: Sequence[str]) -
     decided = [i for i in wanted if rows[i].status != WAITING]
     if decided:
         raise Conflict(
-            "only payouts waiting for approval can be approved or revoked",
+            "only payouts waiting for approval can be approved",
             code="payout_decided",
             details={"payout_ids": decided},
         )
@@ -170,16 +151,6 @@ def approve(
         )
         drafts.append(_processed(conn, row, employee.ref(), now))
     return drafts
-
-
-def revoke(conn: Connection, environment_id: str, payout_ids: Sequence[str], now: datetime) -> int:
-    rows = _waiting(conn, environment_id, payout_ids)
-    conn.execute(
-        campaign_payouts.update()
-        .where(campaign_payouts.c.id.in_([r.id for r in rows]))
-        .values(status=REVOKED, decided_at=now)
-    )
-    return len(rows)
 
 
 def _processed(conn: Connection, row: Any, employee: Any, now: datetime) -> EventDraft:

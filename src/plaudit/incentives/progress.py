@@ -303,6 +303,25 @@ def rebuild(conn: Connection, campaign: LiveCampaign, now: datetime) -> set[tupl
     return {(k[0], k[1], k[2]) for k in fresh}
 
 
+def rebuild_participants(
+    conn: Connection, campaign: LiveCampaign, employee_ids: Sequence[str], now: datetime
+) -> set[tuple[str, date, str]]:
+    """Recompute some employees' aggregates: kept for participants, dropped for the others
+    (removed ones stop counting). Returns what was touched, before and after."""
+    who = sorted(set(employee_ids))
+    _lock(conn, [(campaign.id, e) for e in who])
+    t = campaign_progress.c
+    mine = (t.campaign_id == campaign.id, t.employee_id.in_(who))
+    before = conn.execute(select(t.period_start, t.employee_id).where(*mine).distinct()).all()
+    conn.execute(delete(campaign_progress).where(*mine))
+    staying = [e for e in who if e in campaign.participants]
+    fresh = recompute(conn, campaign, employees=staying) if staying else {}
+    _store_many(conn, fresh, set(), now)
+    return {(campaign.id, r.period_start, r.employee_id) for r in before} | {
+        (k[0], k[1], k[2]) for k in fresh
+    }
+
+
 def values_for(
     conn: Connection, campaign: LiveCampaign, period_start: date, employee_id: str
 ) -> dict[str, Decimal]:

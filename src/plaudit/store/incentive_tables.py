@@ -97,6 +97,8 @@ leaderboards = Table(
     Column("announced", JsonDocument, nullable=False),
     Column("last_emitted_at", UtcDateTime(), nullable=True),
     Column("pending", Boolean(), nullable=False),  # top N changed, not yet announced
+    # [{"from_rank", "to_rank", "points", "amount"}]: paid from the final standings
+    Column("rank_rewards", JsonDocument, nullable=True),
     Index("ix_leaderboards_campaign", "campaign_id", "id"),
     Index("ix_leaderboards_pending", "pending"),
 )
@@ -123,7 +125,13 @@ campaign_payouts = Table(
     Column("employee_id", String(40), ForeignKey("employees.id"), nullable=False),
     Column("period_start", Date(), nullable=False),
     Column("period_end", Date(), nullable=False),
-    Column("status", String(20), nullable=False),  # waiting_approval | approved | revoked
+    # waiting_approval | approved | revoked (never paid) | reversed (approved, then undone)
+    Column("status", String(20), nullable=False),
+    Column("kind", String(20), nullable=False, server_default="period"),  # | milestone | rank
+    # What makes the payout once-only within its kind: "" for the period payout, the
+    # threshold for a milestone, the leaderboard id for a rank reward.
+    Column("award_key", String(64), nullable=False, server_default=""),
+    Column("rank", Integer, nullable=True),  # the rank a rank reward was paid for
     Column("reward_type", String(20), nullable=False),
     Column("points", Integer, nullable=True),
     Column("amount", String(64), nullable=True),  # decimal string, rounded by the one rule
@@ -133,7 +141,44 @@ campaign_payouts = Table(
     Column("point_entry_id", String(40), nullable=True),  # the ledger credit, once approved
     Column("calculated_at", UtcDateTime(), nullable=False),
     Column("decided_at", UtcDateTime(), nullable=True),
-    UniqueConstraint("campaign_id", "period_start", "employee_id", name="uq_campaign_payouts"),
+    Column("reversed_at", UtcDateTime(), nullable=True),
+    Column("reversal_entry_id", String(40), nullable=True),  # the ledger debit (points)
+    UniqueConstraint(
+        "campaign_id",
+        "period_start",
+        "employee_id",
+        "kind",
+        "award_key",
+        name="uq_campaign_payouts_award",
+    ),
     Index("ix_campaign_payouts_environment", "environment_id", "id"),
     Index("ix_campaign_payouts_employee", "employee_id", "id"),
+)
+
+# The groups a campaign follows: their members are participants while they are members
+# (and active); `targets` are what a member joining later starts with.
+campaign_groups = Table(
+    "campaign_groups",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("group_id", String(40), nullable=False),
+    Column("targets", JsonDocument, nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("campaign_id", "group_id"),
+    Index("ix_campaign_groups_group", "group_id"),
+)
+
+# Former participants: removed by name (`removed`: group changes do not bring them back),
+# or deactivated (`deactivated`: reactivation restores them, with their targets).
+campaign_departures = Table(
+    "campaign_departures",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("employee_id", String(40), nullable=False),
+    Column("reason", String(20), nullable=False),
+    Column("group_id", String(40), nullable=True),  # as on the participant row
+    Column("targets", JsonDocument, nullable=False),
+    Column("departed_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("campaign_id", "employee_id"),
+    Index("ix_campaign_departures_employee", "employee_id"),
 )

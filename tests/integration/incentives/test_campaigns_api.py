@@ -6,29 +6,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
-from plaudit.store.incentive_tables import campaign_participants, campaigns
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.engagement.factories import make_employee
-from tests.integration.incentives.helpers import campaign_body, create_campaign
-
-
-async def _count(container: Container, env: str) -> tuple[int, int]:
-    def unit(conn: Any) -> tuple[int, int]:
-        ids = select(campaigns.c.id).where(campaigns.c.environment_id == env)
-        return (
-            conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one(),
-            conn.execute(
-                select(func.count()).where(campaign_participants.c.campaign_id.in_(ids))
-            ).scalar_one(),
-        )
-
-    counted: tuple[int, int] = await container.db.read_with(unit)
-    return counted
+from tests.integration.incentives.helpers import campaign_body, campaign_counts, create_campaign
 
 
 async def test_create_get_list_replace_activate_close(
@@ -141,7 +125,7 @@ async def test_bad_definitions_are_refused_and_nothing_is_written(
     response = await client.post("/api/v1/campaigns", json=body, headers=bearer(org))
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == code
-    assert await _count(container, env) == (0, 0)
+    assert await campaign_counts(container, env) == (0, 0)
 
 
 async def test_bad_participants_and_targets_write_nothing(
@@ -160,7 +144,7 @@ async def test_bad_participants_and_targets_write_nothing(
         response = await client.post(f"{path}/{suffix}", json=body, headers=bearer(org))
         assert response.status_code == 422, response.text
         assert response.json()["error"]["code"] == code
-    assert await _count(container, env) == (1, 0)
+    assert await campaign_counts(container, env) == (1, 0)
     unknown = await client.put(
         f"{path}/targets",
         json={"targets": [{"employee_id": ada.id, "targets": {"revenue": "5"}}]},
@@ -187,7 +171,7 @@ async def test_odd_text_and_numbers_are_4xx_on_every_database(
             "/api/v1/campaigns", json=campaign_body(**overrides), headers=bearer(org)
         )
         assert response.status_code == 422, (overrides, response.text)
-    assert await _count(container, env) == (0, 0)
+    assert await campaign_counts(container, env) == (0, 0)
     created = await create_campaign(client, org)
     for path in (
         "/api/v1/campaigns/cmp%00x",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.connect.incentive_schemas import ConnectLeaderboard, ConnectProgress
@@ -16,6 +16,8 @@ from plaudit.api.incentive_schemas import (
     CampaignOut,
     ParticipantsAddedOut,
     ParticipantsIn,
+    ParticipantsRemovedOut,
+    ParticipantsRemoveIn,
     TargetsIn,
     TargetsSetOut,
 )
@@ -75,7 +77,7 @@ async def replace_campaign(
 
 @router.post(
     "/{campaign_id}/participants",
-    summary="Add employees and groups (expanded to their active members)",
+    summary="Add employees, and groups (their active members, then followed)",
     responses=_WRITE_ERRORS,
 )
 async def add_participants(
@@ -85,6 +87,53 @@ async def add_participants(
         principal.environment_id, campaign_id, body.employee_ids, body.group_ids, body.targets
     )
     return ParticipantsAddedOut(**added)
+
+
+@router.post(
+    "/{campaign_id}/participants/remove",
+    summary="Remove participants by name and stop following groups (all or nothing)",
+    responses=_WRITE_ERRORS,
+)
+async def remove_participants(
+    campaign_id: str,
+    body: ParticipantsRemoveIn,
+    principal: AdminPrincipal,
+    container: AppContainer,
+) -> ParticipantsRemovedOut:
+    removed = await container.participant_removal.remove(
+        principal.environment_id, campaign_id, body.employee_ids, body.group_ids
+    )
+    return ParticipantsRemovedOut(**removed)
+
+
+@router.delete(
+    "/{campaign_id}/participants/{employee_id}",
+    status_code=204,
+    summary="Remove one participant (group changes do not bring them back)",
+    responses=error_responses(404, 409),
+)
+async def remove_participant(
+    campaign_id: str, employee_id: str, principal: AdminPrincipal, container: AppContainer
+) -> Response:
+    await container.participant_removal.remove(
+        principal.environment_id, campaign_id, [employee_id], []
+    )
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/{campaign_id}/groups/{group_id}",
+    status_code=204,
+    summary="Stop following a group: its members leave unless named or in another followed group",
+    responses=error_responses(404, 409),
+)
+async def unfollow_group(
+    campaign_id: str, group_id: str, principal: AdminPrincipal, container: AppContainer
+) -> Response:
+    await container.participant_removal.remove(
+        principal.environment_id, campaign_id, [], [group_id]
+    )
+    return Response(status_code=204)
 
 
 @router.put(

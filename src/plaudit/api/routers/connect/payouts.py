@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
 
 from plaudit.api.connect.access import ConnectReader
 from plaudit.api.connect.route import connect_router
 from plaudit.api.dependencies import AppContainer
-from plaudit.api.payout_schemas import PayoutOut
+from plaudit.api.payout_schemas import PayoutKind, PayoutOut, PayoutStatus
 from plaudit.api.routers.connect.params import DEFAULT_LIMIT, Cursor, FilterId, Limit, PathId
 from plaudit.api.schemas import ListResponse
 from plaudit.incentives.payout_service import PayoutFilter
@@ -23,12 +22,13 @@ async def list_payouts(
     user_id: FilterId = None,
     group_id: FilterId = None,
     campaign_id: FilterId = None,
-    status: Literal["waiting_approval", "approved", "revoked"] | None = None,
+    status: PayoutStatus | None = None,
+    kind: PayoutKind | None = None,
     period: date | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ListResponse[PayoutOut]:
-    where = PayoutFilter(user_id, group_id, campaign_id, status, period)
+    where = PayoutFilter(user_id, group_id, campaign_id, status, period, kind)
     page = await container.payouts.list(principal.environment_id, where, limit=limit, cursor=cursor)
     return ListResponse[PayoutOut].of(page, PayoutOut.of)
 
