@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -230,25 +230,36 @@ async def settle(container: Container, env: str) -> float:
     return time.perf_counter() - started
 
 
+def latest_month(transactions: int) -> str:
+    """The month of the last deal: the period a monthly campaign's board is read for."""
+    return (START + timedelta(minutes=transactions)).date().replace(day=1).isoformat()
+
+
 async def read_boards(
-    client: httpx.AsyncClient, key: str, ids: list[str], reads: int, concurrency: int
+    client: httpx.AsyncClient, key: str, ids: list[str], args: argparse.Namespace
 ) -> tuple[float, list[float]]:
+    """Reads of each campaign's first board: the monthly ones for the latest month."""
     headers = {"Authorization": f"Bearer {key}"}
     latencies: list[float] = []
+    month = latest_month(args.transactions)
 
     async def one(n: int) -> None:
+        index = n % len(ids)
+        params = {"period": month} if index % 2 else {}
         started = time.perf_counter()
         response = await client.get(
-            f"/connect/v1/campaigns/{ids[n % len(ids)]}/leaderboard", headers=headers
+            f"/connect/v1/campaigns/{ids[index]}/leaderboard", params=params, headers=headers
         )
         latencies.append(time.perf_counter() - started)
         assert response.status_code == 200, response.text
 
-    wall = await in_parallel([lambda n=n: one(n) for n in range(reads)], concurrency)
-    return wall, latencies
+    jobs = [lambda n=n: one(n) for n in range(args.reads)]
+    return await in_parallel(jobs, args.read_concurrency), latencies
 
 
-async def board_tops(client: httpx.AsyncClient, key: str, campaign_id: str) -> list[Any]:
+async def board_tops(
+    client: httpx.AsyncClient, key: str, campaign_id: str, month: str
+) -> list[Any]:
     """Every board of the campaign as Connect shows it: [board id, [[rank, id, value]]]."""
     headers = {"Authorization": f"Bearer {key}"}
     found = await client.get(f"/connect/v1/campaigns/{campaign_id}", headers=headers)
@@ -256,7 +267,7 @@ async def board_tops(client: httpx.AsyncClient, key: str, campaign_id: str) -> l
     for board in found.json()["leaderboards"]:
         read = await client.get(
             f"/connect/v1/campaigns/{campaign_id}/leaderboard",
-            params={"leaderboard_id": board["id"], "period": "2026-03-01"}
+            params={"leaderboard_id": board["id"], "period": month}
             if found.json()["period"]["recurrence"] == "monthly"
             else {"leaderboard_id": board["id"]},
             headers=headers,
@@ -267,12 +278,12 @@ async def board_tops(client: httpx.AsyncClient, key: str, campaign_id: str) -> l
     return out
 
 
-def recomputed_tops(conn: Connection, campaign_id: str) -> list[Any]:
+def recomputed_tops(conn: Connection, campaign_id: str, month: str) -> list[Any]:
     """The same boards ranked from a recompute (what the live boards must equal)."""
     row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
     campaign = load_campaign(conn, row)
     monthly = campaign.definition.schedule.recurrence == "monthly"
-    period = datetime(2026, 3, 1).date() if monthly else campaign.definition.schedule.start
+    period = date.fromisoformat(month) if monthly else campaign.definition.schedule.start
     boards = conn.execute(
         select(leaderboards)
         .where(leaderboards.c.campaign_id == campaign_id)
@@ -319,9 +330,7 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
         store_s = await in_parallel([lambda b=b: quiet(b) for b in work], args.concurrency)
         live_s = await in_parallel([lambda b=b: busy(b) for b in work], args.concurrency)
         settle_s = await settle(container, busy_env)
-        read_s, latencies = await read_boards(
-            client, key.secret, ids, args.reads, args.read_concurrency
-        )
+        read_s, latencies = await read_boards(client, key.secret, ids, args)
 
         def scan(conn: Connection) -> float:
             started = time.perf_counter()
@@ -347,10 +356,11 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
         scan_s = await container.db.read_with(scan)
         recompute_s, same = await container.db.read_with(full)
         assert same, "the live numbers differ from a recompute"
+        month = latest_month(args.transactions)
         for campaign_id in ids:
-            live = await board_tops(client, key.secret, campaign_id)
+            live = await board_tops(client, key.secret, campaign_id, month)
             assert live == await container.db.read_with(
-                lambda c, i=campaign_id: recomputed_tops(c, i)
+                lambda c, i=campaign_id: recomputed_tops(c, i, month)
             ), f"a board of {campaign_id} differs from its recompute"
     ordered = sorted(latencies)
     return {

@@ -175,7 +175,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         ingest_replay=Replayer(db, pipeline),
         incentive_engine=incentive_engine,
         campaigns=CampaignService(db, clock, incentive_engine),
-        standings=Standings(db, clock),
+        standings=Standings(db, clock, incentive_engine.campaigns),
         payouts=PayoutService(db, clock, event_log),
     )
 
