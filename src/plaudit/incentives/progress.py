@@ -45,6 +45,7 @@ from plaudit.store.incentive_tables import (
 )
 from plaudit.store.ingest_tables import transactions
 from plaudit.store.membership import one_of
+from plaudit.store.probe import rows_by_keys
 
 ProgressKey = tuple[str, date, str, str]  # campaign, period start, employee, metric key
 Touched = tuple[str, date, str]  # campaign, period start, employee
@@ -255,19 +256,9 @@ def _distinct_counts(
     net = {key: n for key, n in net.items() if n}
     stored: dict[DistinctKey, int] = {}
     if net:
-        t = campaign_distinct_values.c
-        rows = conn.execute(
-            select(
-                t.campaign_id, t.period_start, t.employee_id, t.metric_key, t.value_key, t.count
-            ).where(
-                one_of(conn, t.campaign_id, sorted({k[0] for k in net})),
-                one_of(conn, t.employee_id, sorted({k[2] for k in net})),
-                one_of(conn, t.value_key, sorted({k[4] for k in net})),
-            )
-        )
-        for c, p, e, m, v, n in rows:
-            if (c, p, e, m, v) in net:
-                stored[(c, p, e, m, v)] = n
+        names = ("campaign_id", "period_start", "employee_id", "metric_key", "value_key")
+        rows = rows_by_keys(conn, campaign_distinct_values, names, net, (*names, "count"))
+        stored = {(c, p, e, m, v): n for c, p, e, m, v, n in rows}
     return _DistinctCounts(stored, net)
 
 
@@ -306,32 +297,28 @@ def _moved(
 
 def _read_touched(conn: Connection, touched: set[Touched]) -> dict[ProgressKey, Aggregate]:
     """Every stored aggregate (all metrics) of the touched triples, in one query."""
-    t = campaign_progress.c
-    periods = {p for _, p, _ in touched}
-    rows = conn.execute(
-        select(
-            t.campaign_id,
-            t.period_start,
-            t.employee_id,
-            t.metric_key,
-            t.sum,
-            t.count,
-            t.max,
-            t.distinct_count,
-        ).where(
-            one_of(conn, t.campaign_id, sorted({c for c, _, _ in touched})),
-            one_of(conn, t.employee_id, sorted({e for _, _, e in touched})),
-            t.period_start >= min(periods),
-            t.period_start <= max(periods),
-        )
+    rows = rows_by_keys(
+        conn,
+        campaign_progress,
+        ("campaign_id", "period_start", "employee_id"),
+        touched,
+        (
+            "campaign_id",
+            "period_start",
+            "employee_id",
+            "metric_key",
+            "sum",
+            "count",
+            "max",
+            "distinct_count",
+        ),
     )
-    out: dict[ProgressKey, Aggregate] = {}
-    for row in rows:
-        if (row.campaign_id, row.period_start, row.employee_id) in touched:
-            out[(row.campaign_id, row.period_start, row.employee_id, row.metric_key)] = _aggregate(
-                row
-            )
-    return out
+    return {
+        (c, p, e, m): Aggregate(
+            Decimal(total), count, None if top is None else Decimal(top), distinct
+        )
+        for c, p, e, m, total, count, top, distinct in rows
+    }
 
 
 def _columns(aggregate: Aggregate, now: datetime) -> dict[str, object]:
