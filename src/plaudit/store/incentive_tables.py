@@ -112,7 +112,8 @@ leaderboards = Table(
     Column("rank_by", String(100), nullable=False),  # a metric key, or "attainment"
     Column("top_n", Integer, nullable=False),
     Column("min_interval_s", Integer, nullable=False),  # coalescing of leaderboard.updated
-    # {"tops": {period start: top N last announced}, "pending": [period starts]}
+    # {"tops": {period start: top N last announced}, "pending": [period starts],
+    #  "current": {period start: {"top": top N now, "near": leading [[who, value]]}}}
     Column("announced", JsonDocument, nullable=False),
     Column("last_emitted_at", UtcDateTime(), nullable=True),
     Column("pending", Boolean(), nullable=False),  # top N changed, not yet announced
