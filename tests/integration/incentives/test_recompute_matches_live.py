@@ -1,6 +1,7 @@
 """A random history of creates, updates, deletes and late corrections across periods: the
 live aggregates equal a full recompute for every aggregation (SUM, COUNT, AVG, MAX,
-COUNT DISTINCT), on SQLite and PostgreSQL."""
+COUNT DISTINCT), so do the counted distinct values, and every board's kept top N equals a
+ranking of everyone, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from sqlalchemy import select, update
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
-from plaudit.ingest.transactions import TransactionInput, TransactionState
+from plaudit.domain.incentive_rules import top
+from plaudit.incentives.announcements import shown_top, standings
+from plaudit.incentives.progress import (
+    load_campaign,
+    recompute_distinct,
+    stored_distinct,
+)
+from plaudit.ingest.transactions import TransactionInput, TransactionState, decimal_text
+from plaudit.store.incentive_tables import campaign_distinct_values, campaigns, leaderboards
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.engagement.factories import make_employee
 from tests.integration.incentives.helpers import start_campaign
@@ -51,7 +61,11 @@ async def test_random_history_recomputes_to_the_live_numbers(
         },
         metrics=METRICS,
         payout={"metric": "total", "rate": "0.1"},
-        leaderboards=[{"rank_by": "attainment", "top_n": 2, "min_interval_s": 0}],
+        leaderboards=[
+            {"rank_by": "attainment", "top_n": 2, "min_interval_s": 0},
+            {"rank_by": "biggest", "top_n": 1, "min_interval_s": 0},
+            {"rank_by": "customers", "top_n": 2, "min_interval_s": 3600},
+        ],
     )
     rng = random.Random(20260301)
     known: list[str] = []
@@ -70,7 +84,9 @@ async def test_random_history_recomputes_to_the_live_numbers(
             },
         )
 
-    for _ in range(40):
+    for round_ in range(60):
+        if round_ == 30:  # a campaign from before counted distinct values: rebuilt on a load
+            await forget_distinct_values(container, campaign["id"])
         batch: list[TransactionInput] = []
         for _ in range(rng.randint(1, 6)):
             roll = rng.random()
@@ -92,3 +108,45 @@ async def test_random_history_recomputes_to_the_live_numbers(
     assert live == fresh
     assert len({key[1] for key in live}) == 3  # three monthly periods were touched
     assert {key[3] for key in live} == {m["key"] for m in METRICS}
+    counted, recounted, boards = await distinct_values_and_boards(container, campaign["id"])
+    assert counted == recounted
+    assert len(boards) == 9  # three boards keep three periods each
+    for kept, ranked in boards:
+        assert kept == ranked
+
+
+async def forget_distinct_values(container: Container, campaign_id: str) -> None:
+    def unit(conn: Any) -> None:
+        conn.execute(
+            campaign_distinct_values.delete().where(
+                campaign_distinct_values.c.campaign_id == campaign_id
+            )
+        )
+        conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(revision=""))
+
+    await container.db.write(unit)
+
+
+async def distinct_values_and_boards(container: Container, campaign_id: str) -> Any:
+    """Counted distinct values, recounted ones, and each board's kept top N beside a
+    ranking of everyone, per period it keeps."""
+
+    def unit(conn: Any) -> Any:
+        row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
+        campaign = load_campaign(conn, row)
+        pairs = []
+        for board in conn.execute(
+            select(leaderboards).where(leaderboards.c.campaign_id == campaign_id)
+        ).all():
+            for period in board.announced["current"]:
+                start = datetime.fromisoformat(period).date()
+                ranked = top(standings(conn, campaign, start, board), board.top_n)
+                pairs.append(
+                    (
+                        shown_top(board, start),
+                        [[e.rank, e.participant, decimal_text(e.value)] for e in ranked],
+                    )
+                )
+        return stored_distinct(conn, campaign_id), recompute_distinct(conn, campaign), pairs
+
+    return await container.db.read_with(unit)
