@@ -18,7 +18,9 @@ values (`announced.current`). Every participant left out is at or below the last
 after a batch the kept entries plus the touched participants rank exactly as everyone
 would, as long as at least N of them are still above that value; otherwise (or with no
 kept entries, or for a group's board, whose members may change) the board is ranked in
-full. Milestones are looked for only where attainment went over a threshold.
+full. Participants joining or leaving (or a rebuild) drop what the boards keep
+(`forget_kept`): the periods they touched are ranked in full at once, any other on its next
+change or read. Milestones are looked for only where attainment went over a threshold.
 """
 
 from __future__ import annotations

@@ -75,13 +75,16 @@ class IncentiveEngine:
         self, conn: Connection, campaign_id: str, employee_ids: Sequence[str]
     ) -> None:
         """Recompute the progress of employees who joined or left an active campaign, and
-        announce what follows (their milestones; boards re-ranked without the leavers)."""
+        announce what follows (their milestones; boards re-ranked without the leavers).
+        The caller has bumped the campaign's revision, so it is loaded as it is now."""
         campaign = self._load(conn, campaign_id)
         now = self._clock.now()
         touched = rebuild_participants(conn, campaign, employee_ids, now)
         running = campaign.definition.schedule.period_at(now)
         if running is not None:  # someone at 0 can still hold a place on a short board
             touched |= {(campaign.id, running.start, who) for who in employee_ids}
+        # The kept top N may hold a leaver, or miss a joiner, in any period: rank again.
+        forget_kept(conn, campaign_id)
         self._announce_ranked(conn, campaign, touched)
 
     def sweep_pending(self, conn: Connection) -> int:

@@ -13,7 +13,8 @@ Two ways to the same numbers, and a test holds them equal:
 Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
 belongs to the period holding its `occurred_at` in the campaign's time zone, so a late
 correction in an earlier period updates that period. Only `active` campaigns move live;
-activating a campaign, or adding participants to an active one, rebuilds it.
+activating a campaign, or adding participants to an active one, rebuilds it; participants
+leaving or following their groups and status have theirs recomputed (`rebuild_participants`).
 
 On PostgreSQL a transaction-scoped advisory lock per participant, taken in sorted order in
 one statement, serializes concurrent loads touching the same participant, so
@@ -380,10 +381,12 @@ def recompute(
     return {key: fold(pairs) for key, pairs in values.items()}
 
 
-def recompute_distinct(conn: Connection, campaign: LiveCampaign) -> dict[DistinctKey, int]:
+def recompute_distinct(
+    conn: Connection, campaign: LiveCampaign, *, employees: Sequence[str] | None = None
+) -> dict[DistinctKey, int]:
     """The distinct values' counts from scratch (what `campaign_distinct_values` must hold)."""
     out: dict[DistinctKey, int] = defaultdict(int)
-    for key, pairs in _collected(conn, campaign, None, None).items():
+    for key, pairs in _collected(conn, campaign, employees, None).items():
         for _, raw in pairs:
             if raw is not None:
                 out[(*key, value_key(raw))] += 1
@@ -465,17 +468,24 @@ def rebuild(conn: Connection, campaign: LiveCampaign, now: datetime) -> set[Touc
 def rebuild_participants(
     conn: Connection, campaign: LiveCampaign, employee_ids: Sequence[str], now: datetime
 ) -> set[Touched]:
-    """Recompute some employees' aggregates: kept for participants, dropped for the others
-    (removed ones stop counting). Returns what was touched, before and after."""
+    """Recompute some employees' aggregates and distinct values: kept for participants,
+    dropped for the others (removed ones stop counting). Returns what was touched, before
+    and after."""
     who = sorted(set(employee_ids))
     _lock(conn, who)
     t = campaign_progress.c
     mine = (t.campaign_id == campaign.id, t.employee_id.in_(who))
     before = conn.execute(select(t.period_start, t.employee_id).where(*mine).distinct()).all()
     conn.execute(delete(campaign_progress).where(*mine))
+    d = campaign_distinct_values.c
+    conn.execute(
+        delete(campaign_distinct_values).where(d.campaign_id == campaign.id, d.employee_id.in_(who))
+    )
     staying = [e for e in who if e in campaign.participants]
     fresh = recompute(conn, campaign, employees=staying) if staying else {}
     _store_many(conn, fresh, now)
+    if staying:
+        _DistinctCounts({}, recompute_distinct(conn, campaign, employees=staying)).store(conn)
     return {(campaign.id, r.period_start, r.employee_id) for r in before} | {
         (k[0], k[1], k[2]) for k in fresh
     }
