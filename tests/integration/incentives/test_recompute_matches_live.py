@@ -80,6 +80,8 @@ async def test_random_history_recomputes_to_the_live_numbers(
     await random_history(container, env, campaign["id"], [*people, outsider], {})
     boards = await assert_live_is_recomputed(container, campaign["id"])
     assert len(boards) == 9  # three boards keep three periods each
+    live, _ = await live_and_recomputed(container, campaign["id"])
+    assert len({key[1] for key in live}) == 3  # three monthly periods were touched
 
 
 async def test_participants_joining_and_leaving_mid_history_keep_live_equal_to_recompute(
