@@ -1,195 +1,408 @@
-"""Incentive benchmark: the cost of live campaign maths on top of loading transactions.
+"""Incentive benchmark: live campaign maths on top of loading transactions through a source.
 
-    python bench/incentives.py [--transactions 20000] [--batch 100] [--campaigns 3]
-                               [--participants 200] [--pg-url postgresql://...]
+    python bench/incentives.py [--transactions 100000] [--participants 1000] [--campaigns 10]
+                               [--batch 100] [--concurrency 4] [--reads 2000]
+                               [--read-concurrency 8] [--interval 1] [--pg-url postgresql://...]
 
 For each database (SQLite in a temporary file; PostgreSQL too when --pg-url is given) it
-loads N transactions in batches of B through the TransactionLog, one batch at a time, and
-prints transactions/s for:
-  * store only: the environment has no active campaign (the engine's one query per batch);
-  * live: C active campaigns over P participants (SUM with a filter, MAX, COUNT DISTINCT;
-    a milestone ladder and a top-10 leaderboard each), progress, milestones and
-    leaderboards updated in the same transaction;
-and the ratio live / store only, then the time of a full recompute of one campaign against
-a bare scan of the same rows. The machine is noisy: compare ratios, not times.
+pushes N CRM deals in batches of B through an inbound source (`IngestPipeline.receive`:
+HMAC, JSONata mapping, validation, the transaction store), C batches in flight. About 5 %
+of the deals are late corrections of a deal sent earlier (half of them moved into an
+earlier, still open month) and 1 % delete one. It prints:
+  * transactions/s store only (an environment without campaigns) and live (K active
+    campaigns over P participants: a filtered SUM, MAX and COUNT DISTINCT each, three
+    milestones, a top-10 board by the SUM and one by attainment; half of them monthly),
+    and the ratio live / store only;
+  * settle: from the last load until no board waits for its coalescing interval
+    (`--interval` seconds) to be announced;
+  * Connect leaderboard reads over HTTP (ASGI, a `connect:read` key), R reads with
+    `--read-concurrency` in flight: reads/s, p50 and p99;
+  * a recompute from scratch of one campaign (every participant's progress from the
+    records) beside a bare scan of the same rows; and it checks that the recompute gives
+    exactly the live numbers and every board read equals the ranking recomputed.
+The machine is noisy: compare ratios within a run, and repeat.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
+import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
 from sqlalchemy import Connection, select
 
-from plaudit.app import build_container, running
+from plaudit.app import create_app
 from plaudit.app_container import Container
 from plaudit.config import Settings
-from plaudit.domain.api_keys import Environment
+from plaudit.domain.api_keys import Environment, Scope
 from plaudit.domain.ids import new_id
+from plaudit.domain.incentive_rules import top
+from plaudit.incentives.announcements import standings
 from plaudit.incentives.definition import BoardDefinition, parse_definition
-from plaudit.incentives.progress import load_campaign, recompute
-from plaudit.ingest.transactions import TransactionInput, TransactionState
+from plaudit.incentives.progress import load_campaign, metric_values, recompute, stored
+from plaudit.ingest.models import RawRequest, Source
+from plaudit.ingest.transactions import decimal_text
 from plaudit.store.engagement_tables import employees
-from plaudit.store.incentive_tables import campaigns
+from plaudit.store.incentive_tables import campaigns, leaderboards
 from plaudit.store.ingest_tables import transactions
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-METRICS = [
-    {
-        "key": "won",
-        "source_metric": "revenue",
-        "aggregation": "sum",
-        "target": "50000",
-        "filters": {"stage": "won"},
-    },
-    {"key": "biggest", "source_metric": "revenue", "aggregation": "max", "target": "5000"},
-    {
-        "key": "customers",
-        "source_metric": "revenue",
-        "aggregation": "count_distinct",
-        "target": "20",
-        "distinct_attribute": "customer",
-    },
-]
+TEMPLATE = """{
+  "external_id": Id,
+  "action": Action,
+  "employee": {"email": Owner},
+  "metric": "revenue",
+  "value": Amount,
+  "currency": "EUR",
+  "occurred_at": ClosedAt,
+  "attributes": {"stage": Stage, "customer": Customer}
+}"""
 
 
-async def employees_of(container: Container, env: str, count: int) -> list[str]:
+def metrics(n: int) -> list[dict[str, Any]]:
+    stage = {"stage": "won"} if n % 2 == 0 else {}
+    return [
+        {
+            "key": "won",
+            "source_metric": "revenue",
+            "aggregation": "sum",
+            "target": "50000",
+            "filters": stage,
+        },
+        {"key": "biggest", "source_metric": "revenue", "aggregation": "max", "target": "5000"},
+        {
+            "key": "customers",
+            "source_metric": "revenue",
+            "aggregation": "count_distinct",
+            "target": "20",
+            "distinct_attribute": "customer",
+        },
+    ]
+
+
+def deal(run: str, i: int, people: int) -> dict[str, Any]:
+    """Deal i: mostly new; every 20th corrects deal i-1000 (every 40th moving it a month
+    back), every 100th deletes deal i-1000."""
+    target, action, moved = i, "create", timedelta(0)
+    if i >= 1000 and i % 100 == 50:
+        target, action = i - 1000, "delete"
+    elif i >= 1000 and i % 20 == 7:
+        target, action = i - 1000, "update"
+        moved = timedelta(days=31) if i % 40 == 7 else timedelta(0)
+    return {
+        "Id": f"{run}-{target}",
+        "Action": action,
+        "Owner": f"rep{target % people}@example.com",
+        "Amount": f"{100 + (target * 37 + (i if action == 'update' else 0)) % 997}.50",
+        "ClosedAt": (START + timedelta(minutes=target) - moved).isoformat(),
+        "Stage": "won" if target % 3 else "lost",
+        "Customer": f"C{(target * 7) % 50}",
+    }
+
+
+def bodies(run: str, total: int, batch: int, people: int) -> list[bytes]:
+    return [
+        orjson.dumps([deal(run, i, people) for i in range(begin, min(begin + batch, total))])
+        for begin in range(0, total, batch)
+    ]
+
+
+async def in_parallel(jobs: list[Callable[[], Awaitable[None]]], concurrency: int) -> float:
+    queue = list(reversed(jobs))
+
+    async def lane() -> None:
+        while queue:
+            await queue.pop()()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+async def environment(container: Container, name: str, people: int) -> tuple[str, str, Source]:
+    org = await container.tenancy.create_organization(name)
+    env = org.environment_ids[Environment.PRODUCTION]
     now = container.clock.now()
-    ids = [new_id("usr") for _ in range(count)]
     rows = [
         {
-            "id": who,
+            "id": new_id("usr"),
             "environment_id": env,
+            "email": f"rep{i}@example.com",
             "name": f"Rep {i}",
             "time_zone": "UTC",
             "status": "active",
             "created_at": now,
             "updated_at": now,
         }
-        for i, who in enumerate(ids)
+        for i in range(people)
     ]
     await container.db.write(lambda c: c.execute(employees.insert(), rows))
-    return ids
+    created = await container.ingest_sources.create(
+        env,
+        name="CRM",
+        kind="webhook",
+        record_type="transaction",
+        template=TEMPLATE,
+        verification={"type": "hmac", "header": "x-signature"},
+        dedupe={"type": "none"},
+    )
+    return org.id, env, created.source
 
 
-async def start_campaigns(container: Container, env: str, people: list[str], count: int) -> str:
-    first = ""
+async def start_campaigns(container: Container, env: str, count: int, interval_s: int) -> list[str]:
+    people = await container.db.read_with(
+        lambda c: list(
+            c.execute(select(employees.c.id).where(employees.c.environment_id == env)).scalars()
+        )
+    )
+    ids = []
     for n in range(count):
         definition = parse_definition(
             name=f"Campaign {n}",
-            period={"start": "2026-01-01", "end": "2026-12-31", "time_zone": "UTC"},
+            period={
+                "start": "2026-01-01",
+                "end": "2026-12-31",
+                "time_zone": "UTC",
+                "recurrence": "monthly" if n % 2 else "none",
+            },
             reward={"type": "points"},
             auto_approve=False,
             body={
-                "metrics": METRICS,
+                "metrics": metrics(n),
                 "payout": {"metric": "won", "rate": "0.01"},
                 "milestones": [{"threshold_percent": t} for t in (50, 100, 150)],
             },
         )
-        board = BoardDefinition("won", 10, None, 60)
-        created = await container.campaigns.create(env, definition, [board])
+        boards = [
+            BoardDefinition("won", 10, None, interval_s),
+            BoardDefinition("attainment", 10, None, interval_s),
+        ]
+        created = await container.campaigns.create(env, definition, boards)
         await container.campaigns.add_participants(env, created["id"], people, [], {})
         await container.campaigns.activate(env, created["id"])
-        first = first or created["id"]
-    return first
+        ids.append(created["id"])
+    return ids
 
 
-def batches(run: str, people: list[str], total: int, batch: int) -> list[list[TransactionInput]]:
-    out: list[list[TransactionInput]] = []
-    for begin in range(0, total, batch):
-        items = []
-        for i in range(begin, min(begin + batch, total)):
-            state = TransactionState(
-                employee_id=people[i % len(people)],
-                metric="revenue",
-                value=Decimal(100 + i % 997),
-                currency="EUR",
-                occurred_at=START + timedelta(minutes=i),
-                attributes={"stage": "won" if i % 3 else "lost", "customer": f"C{i % 50}"},
-            )
-            items.append(TransactionInput(f"{run}-{i}", "create", state))
-        out.append(items)
-    return out
+def pusher(container: Container, source: Source) -> Callable[[bytes], Awaitable[None]]:
+    secret = source.verification.secrets[0].value.encode()
 
-
-async def load_all(container: Container, env: str, work: list[list[TransactionInput]]) -> float:
-    started = time.perf_counter()
-    for items in work:
-        now = container.clock.now()
-        await container.db.write(
-            lambda c, items=items, now=now: container.transaction_log.apply(
-                c, env, "src_bench", items, now=now
-            )
+    async def push(body: bytes) -> None:
+        signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
+        raw = RawRequest(
+            headers=[("content-type", "application/json"), ("x-signature", signature)],
+            body=body,
+            content_type="application/json",
         )
+        receipt = await container.ingest.receive(source, raw)
+        assert receipt.loaded == receipt.records, receipt
+
+    return push
+
+
+async def settle(container: Container, env: str) -> float:
+    """Seconds until no board of `env` waits for its interval (sweeping as the workers do)."""
+    started = time.perf_counter()
+
+    def pending(conn: Connection) -> bool:
+        query = (
+            select(leaderboards.c.id)
+            .join(campaigns, campaigns.c.id == leaderboards.c.campaign_id)
+            .where(campaigns.c.environment_id == env, leaderboards.c.pending.is_(True))
+        )
+        return conn.execute(query.limit(1)).first() is not None
+
+    while await container.db.read_with(pending):
+        await container.db.write(container.incentive_engine.sweep_pending)
+        await asyncio.sleep(0.05)
     return time.perf_counter() - started
 
 
+def latest_month(transactions: int) -> str:
+    """The month of the last deal: the period a monthly campaign's board is read for."""
+    return (START + timedelta(minutes=transactions)).date().replace(day=1).isoformat()
+
+
+async def read_boards(
+    client: httpx.AsyncClient, key: str, ids: list[str], args: argparse.Namespace
+) -> tuple[float, list[float]]:
+    """Reads of each campaign's first board: the monthly ones for the latest month."""
+    headers = {"Authorization": f"Bearer {key}"}
+    latencies: list[float] = []
+    month = latest_month(args.transactions)
+
+    async def one(n: int) -> None:
+        index = n % len(ids)
+        params = {"period": month} if index % 2 else {}
+        started = time.perf_counter()
+        response = await client.get(
+            f"/connect/v1/campaigns/{ids[index]}/leaderboard", params=params, headers=headers
+        )
+        latencies.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.text
+
+    jobs = [lambda n=n: one(n) for n in range(args.reads)]
+    return await in_parallel(jobs, args.read_concurrency), latencies
+
+
+async def board_tops(
+    client: httpx.AsyncClient, key: str, campaign_id: str, month: str
+) -> list[Any]:
+    """Every board of the campaign as Connect shows it: [board id, [[rank, id, value]]]."""
+    headers = {"Authorization": f"Bearer {key}"}
+    found = await client.get(f"/connect/v1/campaigns/{campaign_id}", headers=headers)
+    out = []
+    for board in found.json()["leaderboards"]:
+        read = await client.get(
+            f"/connect/v1/campaigns/{campaign_id}/leaderboard",
+            params={"leaderboard_id": board["id"], "period": month}
+            if found.json()["period"]["recurrence"] == "monthly"
+            else {"leaderboard_id": board["id"]},
+            headers=headers,
+        )
+        assert read.status_code == 200, read.text
+        entries = read.json()["entries"]
+        out.append([board["id"], [[e["rank"], e["employee"]["id"], e["value"]] for e in entries]])
+    return out
+
+
+def recomputed_tops(conn: Connection, campaign_id: str, month: str) -> list[Any]:
+    """The same boards ranked from a recompute (what the live boards must equal)."""
+    row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
+    campaign = load_campaign(conn, row)
+    monthly = campaign.definition.schedule.recurrence == "monthly"
+    period = date.fromisoformat(month) if monthly else campaign.definition.schedule.start
+    boards = conn.execute(
+        select(leaderboards)
+        .where(leaderboards.c.campaign_id == campaign_id)
+        .order_by(leaderboards.c.id)
+    ).all()
+    return [
+        [
+            board.id,
+            [
+                [e.rank, e.participant, decimal_text(e.value)]
+                for e in top(standings(conn, campaign, period, board), board.top_n)
+            ],
+        ]
+        for board in boards
+    ]
+
+
 async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
-    settings = Settings(database_url=url, migrate_on_start=True)  # type: ignore[arg-type]
-    container = build_container(settings)
-    async with running(container, with_workers=False):
-        quiet = await container.tenancy.create_organization("Bench: no campaign")
-        quiet_env = quiet.environment_ids[Environment.PRODUCTION]
-        busy = await container.tenancy.create_organization("Bench: live campaigns")
-        busy_env = busy.environment_ids[Environment.PRODUCTION]
-        quiet_people = await employees_of(container, quiet_env, args.participants)
-        busy_people = await employees_of(container, busy_env, args.participants)
-        campaign_id = await start_campaigns(container, busy_env, busy_people, args.campaigns)
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=url,
+        migrate_on_start=True,
+        connect_rate_limit_per_s=1e9,
+        connect_rate_limit_burst=10**9,
+    )
+    app = create_app(settings, with_workers=False)
+    container: Container = app.state.container
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+        )
+        _, _, quiet_source = await environment(container, "Bench: store", args.people)
+        busy_org, busy_env, busy_source = await environment(container, "Bench: live", args.people)
+        ids = await start_campaigns(container, busy_env, args.campaigns, args.interval)
+        key = await container.tenancy.create_key(
+            busy_org, Environment.PRODUCTION, "bench", [Scope.CONNECT_READ]
+        )
         run = new_id("job")
-        # Warm up both paths outside the timing.
-        await load_all(container, quiet_env, batches(f"{run}w", quiet_people, args.batch, 100))
-        await load_all(container, busy_env, batches(f"{run}w", busy_people, args.batch, 100))
-        store_s = await load_all(
-            container,
-            quiet_env,
-            batches(f"{run}q", quiet_people, args.transactions, args.batch),
-        )
-        live_s = await load_all(
-            container, busy_env, batches(f"{run}b", busy_people, args.transactions, args.batch)
-        )
+        quiet, busy = pusher(container, quiet_source), pusher(container, busy_source)
+        # Warm up both paths (template worker, statement caches) outside the timing.
+        await quiet(bodies(f"{run}w", args.batch, args.batch, args.people)[0])
+        await busy(bodies(f"{run}w", args.batch, args.batch, args.people)[0])
+        work = bodies(run, args.transactions, args.batch, args.people)
+        store_s = await in_parallel([lambda b=b: quiet(b) for b in work], args.concurrency)
+        live_s = await in_parallel([lambda b=b: busy(b) for b in work], args.concurrency)
+        settle_s = await settle(container, busy_env)
+        read_s, latencies = await read_boards(client, key.secret, ids, args)
 
         def scan(conn: Connection) -> float:
             started = time.perf_counter()
             rows = conn.execute(
-                select(transactions.c.value, transactions.c.attributes).where(
-                    transactions.c.environment_id == busy_env
-                )
+                select(
+                    transactions.c.employee_id,
+                    transactions.c.value,
+                    transactions.c.occurred_at,
+                    transactions.c.attributes,
+                ).where(transactions.c.environment_id == busy_env)
             ).all()
-            total = sum((Decimal(r.value) for r in rows), Decimal(0))
-            assert total > 0
+            assert sum((Decimal(r.value) for r in rows), Decimal(0)) > 0
             return time.perf_counter() - started
 
-        def full(conn: Connection) -> float:
-            row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
+        def full(conn: Connection) -> tuple[float, bool]:
+            row = conn.execute(select(campaigns).where(campaigns.c.id == ids[-1])).one()
             started = time.perf_counter()
-            found: dict[Any, Any] = recompute(conn, load_campaign(conn, row))
-            assert found
-            return time.perf_counter() - started
+            campaign = load_campaign(conn, row)
+            fresh = metric_values(campaign, recompute(conn, campaign))
+            took = time.perf_counter() - started
+            return took, fresh == metric_values(campaign, stored(conn, ids[-1]))
 
         scan_s = await container.db.read_with(scan)
-        recompute_s = await container.db.read_with(full)
+        recompute_s, same = await container.db.read_with(full)
+        assert same, "the live numbers differ from a recompute"
+        month = latest_month(args.transactions)
+        for campaign_id in ids:
+            live = await board_tops(client, key.secret, campaign_id, month)
+            assert live == await container.db.read_with(
+                lambda c, i=campaign_id: recomputed_tops(c, i, month)
+            ), f"a board of {campaign_id} differs from its recompute"
+    ordered = sorted(latencies)
     return {
         "store": args.transactions / store_s,
         "live": args.transactions / live_s,
+        "settle_s": settle_s,
+        "reads": args.reads / read_s,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
         "scan_ms": scan_s * 1000,
         "recompute_ms": recompute_s * 1000,
     }
+
+
+def rows_of(name: str, f: dict[str, float]) -> list[tuple[str, str, str]]:
+    return [
+        (f"{name}: store only (tx/s)", f"{f['store']:,.0f}", "1.00x"),
+        (f"{name}: live campaigns (tx/s)", f"{f['live']:,.0f}", f"{f['live'] / f['store']:.2f}x"),
+        (f"{name}: settle after the last load (s)", f"{f['settle_s']:.2f}", ""),
+        (f"{name}: Connect leaderboard reads/s", f"{f['reads']:,.0f}", ""),
+        (f"{name}: leaderboard read p50 / p99 (ms)", f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f}", ""),
+        (f"{name}: bare scan of the rows (ms)", f"{f['scan_ms']:,.1f}", "1.00x"),
+        (
+            f"{name}: full recompute, 1 campaign (ms)",
+            f"{f['recompute_ms']:,.1f}",
+            f"{f['recompute_ms'] / f['scan_ms']:.2f}x",
+        ),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--transactions", type=int, default=20_000)
+    parser.add_argument("--transactions", type=int, default=100_000)
+    parser.add_argument("--participants", dest="people", type=int, default=1000)
+    parser.add_argument("--campaigns", type=int, default=10)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--campaigns", type=int, default=3)
-    parser.add_argument("--participants", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=4, help="batches in flight")
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--read-concurrency", type=int, default=8)
+    parser.add_argument("--interval", type=int, default=1, help="boards' min_interval_s")
     parser.add_argument("--pg-url", default=None, help="also measure on this PostgreSQL database")
     args = parser.parse_args()
 
@@ -199,31 +412,16 @@ def main() -> None:
         if args.pg_url:
             targets.append(("PostgreSQL", args.pg_url))
         for name, url in targets:
-            f = asyncio.run(measure(url, args))
-            lines.append((f"{name}: store only (tx/s)", f"{f['store']:,.0f}", "1.00x"))
-            lines.append(
-                (
-                    f"{name}: live campaigns (tx/s)",
-                    f"{f['live']:,.0f}",
-                    f"{f['live'] / f['store']:.2f}x",
-                )
-            )
-            lines.append((f"{name}: bare scan (ms)", f"{f['scan_ms']:,.1f}", "1.00x"))
-            lines.append(
-                (
-                    f"{name}: full recompute, 1 campaign (ms)",
-                    f"{f['recompute_ms']:,.1f}",
-                    f"{f['recompute_ms'] / f['scan_ms']:.2f}x",
-                )
-            )
+            lines += rows_of(name, asyncio.run(measure(url, args)))
     width = max(len(line[0]) for line in lines)
     print(
-        f"\n{args.transactions} transactions in batches of {args.batch}; "
-        f"{args.campaigns} campaigns x {args.participants} participants"
+        f"\n{args.transactions} transactions in batches of {args.batch} "
+        f"({args.concurrency} in flight); {args.campaigns} campaigns x {args.people} "
+        f"participants; {args.reads} reads, {args.read_concurrency} in flight"
     )
-    print(f"{'measure':<{width}}  {'value':>10}  {'ratio':>6}")
+    print(f"{'measure':<{width}}  {'value':>13}  {'ratio':>6}")
     for name, value, ratio in lines:
-        print(f"{name:<{width}}  {value:>10}  {ratio:>6}")
+        print(f"{name:<{width}}  {value:>13}  {ratio:>6}")
 
 
 if __name__ == "__main__":

@@ -180,7 +180,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         incentive_engine=incentive_engine,
         campaigns=CampaignService(db, clock, incentive_engine),
         participant_removal=ParticipantRemoval(db, clock, incentive_engine),
-        standings=Standings(db, clock),
+        standings=Standings(db, clock, incentive_engine.campaigns),
         payouts=PayoutService(db, clock, event_log),
     )
 

@@ -95,11 +95,12 @@ def fold(values: Iterable[tuple[Decimal, Any]]) -> Aggregate:
         count += 1
         top = value if top is None or value > top else top
         if key is not None:
-            keys.add(_distinct_key(key))
+            keys.add(distinct_key(key))
     return Aggregate(total, count, top, len(keys))
 
 
-def _distinct_key(key: Any) -> str:
+def distinct_key(key: Any) -> str:
+    """What COUNT DISTINCT compares: the attribute's text (1 and "1" are one value)."""
     return str(key)
 
 

@@ -11,11 +11,21 @@
   `pending` with the period; `sweep_pending` (run by the incentives sweeper, and by the next
   change after the interval) announces the then-current top N if it still differs from the
   last one announced.
+
+Keeping boards current costs a batch only its touched participants: each board keeps, per
+period, its current top N (what reads show) and the first top N + `_SPARE` entries with their
+values (`announced.current`). Every participant left out is at or below the last kept value, so
+after a batch the kept entries plus the touched participants rank exactly as everyone
+would, as long as at least N of them are still above that value; otherwise (or with no
+kept entries, or for a group's board, whose members may change) the board is ranked in
+full. Participants joining or leaving (or a rebuild) drop what the boards keep
+(`forget_kept`): the periods they touched are ranked in full at once, any other on its next
+change or read. Milestones are looked for only where attainment went over a threshold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +36,7 @@ from sqlalchemy import Connection, select
 from plaudit.domain.incentive_rules import (
     Ranked,
     attainment,
+    crossed,
     milestones_reached,
     rank,
     top,
@@ -34,7 +45,7 @@ from plaudit.domain.incentive_rules import (
 from plaudit.engagement.directory import load_employees
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.incentives.definition import ATTAINMENT, MilestoneDefinition
-from plaudit.incentives.progress import LiveCampaign, all_values
+from plaudit.incentives.progress import LiveCampaign, Moved, Touched, all_values
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import group_members
@@ -67,6 +78,30 @@ class Reached:
 MilestoneHook = Callable[[Connection, LiveCampaign, Reached, datetime], list[EventDraft]]
 
 
+class Scores:
+    """Attainments of a batch's touched participants, worked out once, when asked."""
+
+    def __init__(self, campaign: LiveCampaign, moved: Moved) -> None:
+        self.campaign = campaign
+        self.moved = moved
+        self.touched = sorted(t for t in moved.after if t[0] == campaign.id)
+        self._done: dict[tuple[Touched, bool], Decimal] = {}
+
+    def attainment(self, triple: Touched, *, after: bool) -> Decimal:
+        found = self._done.get((triple, after))
+        if found is None:
+            values = (self.moved.after if after else self.moved.before)[triple]
+            found = participant_attainment(self.campaign, values, triple[2])
+            self._done[(triple, after)] = found
+        return found
+
+    def score(self, triple: Touched, rank_by: str) -> Decimal:
+        """A touched participant's value on a board after the batch."""
+        if rank_by == ATTAINMENT:
+            return self.attainment(triple, after=True)
+        return self.moved.after[triple][rank_by]
+
+
 def ratio(value: Decimal) -> float:
     """An attainment as the events' RATIO number (4 decimals, never below 0)."""
     return float(max(value, Decimal(0)).quantize(Decimal("0.0001")))
@@ -77,14 +112,27 @@ def milestone_events(
     campaign: LiveCampaign,
     touched: Iterable[tuple[date, str]],
     now: datetime,
+    scores: Scores | None = None,
+    *,
     on_reached: MilestoneHook | None = None,
 ) -> list[EventDraft]:
-    """`program.milestone_reached` for thresholds newly reached; `on_reached` (the milestone
-    reward) runs for each, in this transaction, and its events follow the milestone's."""
+    """`program.milestone_reached` for thresholds newly reached by the touched participants.
+    With the batch's `scores` only those whose attainment went over a threshold are looked
+    at: one at or above it before the batch already has its row (reached once, never
+    again). `on_reached` (the milestone reward) runs for each, in this transaction, and its
+    events follow the milestone's."""
     drafts: list[EventDraft] = []
     thresholds = {m.threshold_percent: m for m in campaign.definition.milestones}
     if not thresholds:
         return drafts
+    if scores is not None:
+        touched = [
+            (triple[1], triple[2])
+            for triple in scores.touched
+            if _went_over(scores, triple, list(thresholds))
+        ]
+        if not touched:
+            return drafts
     zeros = {m.key: Decimal(0) for m in campaign.definition.metrics}
     touched = sorted(touched)
     values: dict[tuple[date, str], dict[str, Decimal]] = {}
@@ -153,6 +201,13 @@ def milestone_events(
     return drafts
 
 
+def _went_over(scores: Scores, triple: Touched, thresholds: list[Decimal]) -> bool:
+    after = scores.attainment(triple, after=True)
+    if not milestones_reached(after, thresholds):
+        return False  # below every threshold: no need to know where it came from
+    return bool(crossed(scores.attainment(triple, after=False), after, thresholds))
+
+
 def campaign_ref(campaign: LiveCampaign) -> dict[str, Any]:
     return {"id": campaign.id, "name": campaign.definition.name}
 
@@ -191,10 +246,13 @@ def board_events(
     now: datetime,
     *,
     only_pending: bool = False,
+    scores: Scores | None = None,
 ) -> list[EventDraft]:
-    """Announce the campaign's boards whose top N changed in `periods` (or, sweeping, the
-    pending ones). Board rows are locked first on PostgreSQL, so concurrent loads and
-    sweepers take turns per board and read each other's committed progress."""
+    """Bring the campaign's boards up to date for `periods` (with the batch's `scores`, from
+    its touched participants; without, ranked in full) and announce those whose top N
+    changed (or, sweeping, the pending ones). Board rows are locked first on PostgreSQL, so
+    concurrent loads and sweepers take turns per board and read each other's committed
+    progress."""
     drafts: list[EventDraft] = []
     query = select(leaderboards).where(leaderboards.c.campaign_id == campaign.id)
     if only_pending:
@@ -202,42 +260,105 @@ def board_events(
     query = query.order_by(leaderboards.c.id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=only_pending)
+    moved = sorted({str(p) for p in periods})
     for board in conn.execute(query).all():
         announced: dict[str, Any] = dict(board.announced)
         tops: dict[str, Any] = dict(announced.get("tops") or {})
         pending = set(announced.get("pending") or [])
-        candidates = sorted(pending | (set() if only_pending else {str(p) for p in periods}))
+        current: dict[str, Any] = dict(announced.get("current") or {})
+        for period in moved:
+            current[period] = _kept(conn, campaign, board, period, current.get(period), scores)
+        candidates = sorted(pending | (set() if only_pending else set(moved)))
         due = board.last_emitted_at is None or now - board.last_emitted_at >= timedelta(
             seconds=board.min_interval_s
         )
         emitted = False
         for period in candidates:
-            current = [
-                [e.rank, e.participant, decimal_text(e.value)]
-                for e in top(
-                    standings(conn, campaign, date.fromisoformat(period), board), board.top_n
-                )
-            ]
-            if current == tops.get(period):
+            if period not in current or (only_pending and board.group_id is not None):
+                # (a group's members may have changed since: rank it again)
+                current[period] = _kept(conn, campaign, board, period, None, None)
+            shown = current[period]["top"]
+            if shown == tops.get(period):
                 pending.discard(period)
                 continue
             if not due:
                 pending.add(period)
                 continue
-            tops[period] = current
+            tops[period] = shown
             pending.discard(period)
             emitted, due = True, False  # one event per board per interval
-            drafts.append(_board_event(conn, campaign, board, current, now))
-        conn.execute(
-            leaderboards.update()
-            .where(leaderboards.c.id == board.id)
-            .values(
-                announced={"tops": tops, "pending": sorted(pending)},
-                pending=bool(pending),
-                last_emitted_at=now if emitted else board.last_emitted_at,
+            drafts.append(_board_event(conn, campaign, board, shown, now))
+        state = {"tops": tops, "pending": sorted(pending), "current": current}
+        if state != board.announced or emitted:
+            conn.execute(
+                leaderboards.update()
+                .where(leaderboards.c.id == board.id)
+                .values(
+                    announced=state,
+                    pending=bool(pending),
+                    last_emitted_at=now if emitted else board.last_emitted_at,
+                )
             )
-        )
     return drafts
+
+
+# How many leading entries a board keeps per period beyond its top N: the room corrections
+# have to push entries down before the board must be ranked in full again.
+_SPARE = 20
+
+
+def _kept(
+    conn: Connection,
+    campaign: LiveCampaign,
+    board: Any,
+    period: str,
+    kept: Mapping[str, Any] | None,
+    scores: Scores | None,
+) -> dict[str, Any]:
+    """A board's state for a period: {"top": top N as shown, "near": [[who, value]] the
+    leading entries, everyone else at or below the last of them}."""
+    start = date.fromisoformat(period)
+    if kept is not None and scores is not None and board.group_id is None:
+        values = {who: Decimal(value) for who, value in kept["near"]}
+        floor = Decimal(kept["near"][-1][1]) if kept["near"] else None
+        for triple in scores.touched:
+            if str(triple[1]) == period:
+                values[triple[2]] = scores.score(triple, board.rank_by)
+        if floor is not None and sum(1 for v in values.values() if v > floor) >= board.top_n:
+            ranked = [entry for entry in rank(values) if entry.value >= floor]
+            return _state(ranked, board.top_n)
+    return _state(standings(conn, campaign, start, board), board.top_n)
+
+
+def _state(ranked: Sequence[Ranked], top_n: int) -> dict[str, Any]:
+    """Exact top N, and the first top N + _SPARE entries (their order is exact)."""
+    return {
+        "top": [[e.rank, e.participant, decimal_text(e.value)] for e in top(ranked, top_n)],
+        "near": [[e.participant, decimal_text(e.value)] for e in ranked[: top_n + _SPARE]],
+    }
+
+
+def shown_top(board: Any, period: date) -> list[Any] | None:
+    """The top N a board keeps for a period ([[rank, who, value]]), if it keeps one."""
+    if board.group_id is not None:
+        return None
+    kept = (board.announced.get("current") or {}).get(str(period))
+    return None if kept is None else list(kept["top"])
+
+
+def forget_kept(conn: Connection, campaign_id: str) -> None:
+    """Drop what the campaign's boards keep (the progress was rebuilt under them)."""
+    for board in conn.execute(
+        select(leaderboards.c.id, leaderboards.c.announced).where(
+            leaderboards.c.campaign_id == campaign_id
+        )
+    ).all():
+        if board.announced.get("current"):
+            conn.execute(
+                leaderboards.update()
+                .where(leaderboards.c.id == board.id)
+                .values(announced={**board.announced, "current": {}})
+            )
 
 
 def _board_event(

@@ -23,6 +23,7 @@ from plaudit.domain.errors import Conflict, NotFound, ValidationFailed
 from plaudit.domain.ids import new_id
 from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
+from plaudit.incentives.campaign_cache import bump_revision, new_revision
 from plaudit.incentives.definition import BoardDefinition, CampaignDefinition, rank_rewards_of
 from plaudit.incentives.engine import IncentiveEngine
 from plaudit.incentives.roster import follow_groups, followed_groups, readmit
@@ -64,6 +65,7 @@ class CampaignService:
                     status="draft",
                     created_at=now,
                     updated_at=now,
+                    revision=new_revision(),
                     **_columns(definition),
                 )
             )
@@ -88,7 +90,7 @@ class CampaignService:
             conn.execute(
                 campaigns.update()
                 .where(campaigns.c.id == campaign_id)
-                .values(updated_at=now, **_columns(definition))
+                .values(updated_at=now, revision=new_revision(), **_columns(definition))
             )
             conn.execute(leaderboards.delete().where(leaderboards.c.campaign_id == campaign_id))
             _write_boards(conn, campaign_id, boards)
@@ -181,6 +183,8 @@ class CampaignService:
                         added_at=now,
                     )
                 )
+            if added:
+                bump_revision(conn, campaign_id, now)
             if added and row.status == "active":
                 self._engine.rebuild(conn, campaign_id)
             return {"added": sorted(added), "already": sorted(set(wanted) & existing)}
@@ -221,11 +225,9 @@ class CampaignService:
                     )
                     .values(targets={k: decimal_text(v) for k, v in update.targets.items()})
                 )
+            bump_revision(conn, campaign_id, now)
             if updates and row.status == "active":
                 self._engine.rebuild(conn, campaign_id)
-            conn.execute(
-                campaigns.update().where(campaigns.c.id == campaign_id).values(updated_at=now)
-            )
             return len(updates)
 
         return await self._db.write(unit)
@@ -246,7 +248,7 @@ class CampaignService:
             conn.execute(
                 campaigns.update()
                 .where(campaigns.c.id == campaign_id)
-                .values(status=target, updated_at=now)
+                .values(status=target, updated_at=now, revision=new_revision())
             )
             if target == "active":
                 self._engine.rebuild(conn, campaign_id)

@@ -2,13 +2,16 @@
 raises what follows from it, all inside the transaction that loads the data.
 
 A hook that raises rolls the load back (the TransactionLog contract), so progress and the
-transactions table never disagree.
+transactions table never disagree. Parsed campaigns are held between batches
+(`CampaignCache`), checked against the campaigns' revisions with one query per batch.
+Milestones newly reached pay their reward (`pay_milestone`) in the same transaction,
+whichever way they were reached: a load, a rebuild or participants joining.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import Connection, select
@@ -16,13 +19,19 @@ from sqlalchemy import Connection, select
 from plaudit.domain.clock import Clock
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
-from plaudit.incentives.announcements import board_events, milestone_events
+from plaudit.incentives.announcements import (
+    Scores,
+    board_events,
+    forget_kept,
+    milestone_events,
+)
+from plaudit.incentives.campaign_cache import CampaignCache, bump_revision
 from plaudit.incentives.milestone_rewards import pay_milestone
 from plaudit.incentives.progress import (
     LiveCampaign,
-    active_campaigns,
-    apply_changes,
-    load_campaign,
+    Moved,
+    Touched,
+    apply_batch,
     rebuild,
     rebuild_participants,
 )
@@ -31,42 +40,52 @@ from plaudit.store.incentive_tables import campaigns, leaderboards
 
 
 class IncentiveEngine:
-    def __init__(self, event_log: EventLog, clock: Clock) -> None:
+    def __init__(
+        self, event_log: EventLog, clock: Clock, cache: CampaignCache | None = None
+    ) -> None:
         self._event_log = event_log
         self._clock = clock
+        self.campaigns = cache or CampaignCache()
 
     def __call__(self, conn: Connection, changes: Sequence[TransactionChange]) -> None:
         by_environment: dict[str, list[TransactionChange]] = defaultdict(list)
         for change in changes:
             by_environment[change.environment_id].append(change)
         for environment_id, batch in by_environment.items():
-            live = active_campaigns(conn, environment_id)
+            held = self.campaigns.active(conn, environment_id)
+            for revision, campaign in held:
+                if not revision:  # from before live distinct values: rebuilt once, here
+                    self.rebuild(conn, campaign.id)
+                    bump_revision(conn, campaign.id, self._clock.now())
+            live = [campaign for revision, campaign in held if revision]
             if not live:
                 continue
             now = self._clock.now()
-            touched = apply_changes(conn, live, batch, now)
-            self._announce(conn, environment_id, live, touched)
+            moved = apply_batch(conn, live, batch, now)
+            self._announce_moved(conn, environment_id, live, moved)
 
     def rebuild(self, conn: Connection, campaign_id: str) -> None:
         """Recompute an active campaign from the records and announce what follows."""
-        row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
-        campaign = load_campaign(conn, row)
+        campaign = self._load(conn, campaign_id)
         touched = rebuild(conn, campaign, self._clock.now())
-        self._announce(conn, campaign.environment_id, [campaign], touched)
+        forget_kept(conn, campaign_id)
+        self._announce_ranked(conn, campaign, touched)
 
     def refresh_participants(
         self, conn: Connection, campaign_id: str, employee_ids: Sequence[str]
     ) -> None:
         """Recompute the progress of employees who joined or left an active campaign, and
-        announce what follows (their milestones; boards re-ranked without the leavers)."""
-        row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
-        campaign = load_campaign(conn, row)
+        announce what follows (their milestones; boards re-ranked without the leavers).
+        The caller has bumped the campaign's revision, so it is loaded as it is now."""
+        campaign = self._load(conn, campaign_id)
         now = self._clock.now()
         touched = rebuild_participants(conn, campaign, employee_ids, now)
         running = campaign.definition.schedule.period_at(now)
         if running is not None:  # someone at 0 can still hold a place on a short board
             touched |= {(campaign.id, running.start, who) for who in employee_ids}
-        self._announce(conn, campaign.environment_id, [campaign], touched)
+        # The kept top N may hold a leaver, or miss a joiner, in any period: rank again.
+        forget_kept(conn, campaign_id)
+        self._announce_ranked(conn, campaign, touched)
 
     def sweep_pending(self, conn: Connection) -> int:
         """Announce leaderboards whose changes waited for their interval; returns events."""
@@ -78,28 +97,42 @@ class IncentiveEngine:
         ).all()
         count = 0
         for (campaign_id,) in ids:
-            row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
-            campaign = load_campaign(conn, row)
+            campaign = self._load(conn, campaign_id)
             drafts = board_events(conn, campaign, [], self._clock.now(), only_pending=True)
             self._store(conn, campaign.environment_id, drafts)
             count += len(drafts)
         return count
 
-    def _announce(
+    def _load(self, conn: Connection, campaign_id: str) -> LiveCampaign:
+        row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
+        return self.campaigns.of_row(conn, row)
+
+    def _announce_ranked(
+        self, conn: Connection, campaign: LiveCampaign, touched: set[Touched]
+    ) -> None:
+        """Milestones of the touched participants, and their periods' boards ranked in full."""
+        now = self._clock.now()
+        mine = {(period, who) for _, period, who in touched}
+        drafts = milestone_events(conn, campaign, mine, now, on_reached=pay_milestone)
+        drafts += board_events(conn, campaign, {period for period, _ in mine}, now)
+        self._store(conn, campaign.environment_id, drafts)
+
+    def _announce_moved(
         self,
         conn: Connection,
         environment_id: str,
-        live: Sequence[LiveCampaign],
-        touched: set[tuple[str, date, str]],
+        live: Iterable[LiveCampaign],
+        moved: Moved,
     ) -> None:
         now = self._clock.now()
         drafts: list[EventDraft] = []
         for campaign in live:
-            mine = {(period, who) for cid, period, who in touched if cid == campaign.id}
-            if not mine:
+            scores = Scores(campaign, moved)
+            if not scores.touched:
                 continue
-            drafts += milestone_events(conn, campaign, mine, now, on_reached=pay_milestone)
-            drafts += board_events(conn, campaign, {period for period, _ in mine}, now)
+            periods: set[date] = {period for _, period, _ in scores.touched}
+            drafts += milestone_events(conn, campaign, [], now, scores, on_reached=pay_milestone)
+            drafts += board_events(conn, campaign, periods, now, scores=scores)
         self._store(conn, environment_id, drafts)
 
     def _store(self, conn: Connection, environment_id: str, drafts: list[EventDraft]) -> None:

@@ -6,7 +6,8 @@
   added or removed, a group deleted, an employee activated or deactivated): it runs in the
   same transaction as that change.
 
-Either way, in an active campaign the progress of those who left is dropped (they stop
+Either way the campaign gets a new revision (`bump_revision`: held copies are stale), and in
+an active campaign the progress of those who left is dropped (they stop
 counting on boards, which are re-ranked and announced if their top N changed) and that of
 those who joined is computed from the period's transactions already loaded. Period-end
 payouts and rank rewards go to participants only. What was already made stays: payouts
@@ -24,6 +25,7 @@ from sqlalchemy import Connection
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import Conflict, NotFound
 from plaudit.domain.text_rules import can_name_anything
+from plaudit.incentives.campaign_cache import bump_revision
 from plaudit.incentives.campaigns import campaign_row
 from plaudit.incentives.engine import IncentiveEngine
 from plaudit.incentives.roster import (
@@ -35,7 +37,7 @@ from plaudit.incentives.roster import (
     unfollow,
 )
 from plaudit.store.database import Database
-from plaudit.store.incentive_tables import campaign_participants, campaigns
+from plaudit.store.incentive_tables import campaign_participants
 
 
 class ParticipantRemoval:
@@ -90,16 +92,11 @@ class ParticipantRemoval:
             if group_ids:
                 members = unfollow(conn, campaign_id, group_ids)
                 left |= set(reconcile(conn, environment_id, campaign_id, members, now))
-            self._changed(conn, row, sorted(left), now)
+            participants_changed(conn, self._engine, row, sorted(left), now)
             return {"removed": sorted(left), "group_ids": sorted(set(group_ids))}
 
         result: dict[str, Any] = await self._db.write(unit)
         return result
-
-    def _changed(self, conn: Connection, row: Any, who: Sequence[str], now: datetime) -> None:
-        conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(updated_at=now))
-        if who and row.status == "active":
-            self._engine.refresh_participants(conn, row.id, who)
 
 
 class FollowMembership:
@@ -115,5 +112,15 @@ class FollowMembership:
             return
         for row in campaigns_moved_by(conn, environment_id, employee_ids):
             moved = reconcile(conn, environment_id, row.id, employee_ids, now)
-            if moved and row.status == "active":
-                self._engine.refresh_participants(conn, row.id, moved)
+            if moved:
+                participants_changed(conn, self._engine, row, moved, now)
+
+
+def participants_changed(
+    conn: Connection, engine: IncentiveEngine, row: Any, who: Sequence[str], now: datetime
+) -> None:
+    """After participants joined or left: a new revision (held copies of the campaign are
+    stale), and in an active campaign their progress recomputed and the boards re-ranked."""
+    bump_revision(conn, row.id, now)
+    if who and row.status == "active":
+        engine.refresh_participants(conn, row.id, who)

@@ -22,7 +22,8 @@ from plaudit.domain.incentive_periods import Period
 from plaudit.domain.incentive_rules import attainment, payout, top
 from plaudit.domain.text_rules import can_name_anything
 from plaudit.engagement.directory import load_employees
-from plaudit.incentives.announcements import participant_attainment, standings
+from plaudit.incentives.announcements import participant_attainment, shown_top, standings
+from plaudit.incentives.campaign_cache import CampaignCache
 from plaudit.incentives.progress import LiveCampaign, load_campaign, values_for
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.database import Database
@@ -43,7 +44,7 @@ class Scope:
     period: date | None = None  # a period's start date; None = the current one
 
 
-def campaign_of(conn: Connection, scope: Scope) -> LiveCampaign:
+def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = None) -> LiveCampaign:
     if not can_name_anything(scope.campaign_id):
         raise NotFound(f"no campaign {scope.campaign_id!r}", code="campaign_not_found")
     row = conn.execute(
@@ -54,7 +55,7 @@ def campaign_of(conn: Connection, scope: Scope) -> LiveCampaign:
     ).first()
     if row is None:
         raise NotFound(f"no campaign {scope.campaign_id}", code="campaign_not_found")
-    return load_campaign(conn, row)
+    return load_campaign(conn, row) if cache is None else cache.of_row(conn, row)
 
 
 def period_of(campaign: LiveCampaign, wanted: date | None, now: datetime) -> Period:
@@ -146,9 +147,13 @@ def board_of(
     board = conn.execute(query.order_by(leaderboards.c.id)).first()
     if board is None:
         raise NotFound("no such leaderboard in this campaign", code="leaderboard_not_found")
-    ranked = top(standings(conn, campaign, period.start, board), board.top_n)
+    # The top N the board keeps current; ranked in full only when it keeps none.
+    kept = shown_top(board, period.start)
+    if kept is None:
+        ranked = top(standings(conn, campaign, period.start, board), board.top_n)
+        kept = [[e.rank, e.participant, decimal_text(e.value)] for e in ranked]
     people = load_employees(
-        conn, campaign.environment_id, [e.participant for e in ranked], require_active=False
+        conn, campaign.environment_id, [who for _, who, _ in kept], require_active=False
     )
     return {
         "leaderboard_id": board.id,
@@ -158,12 +163,8 @@ def board_of(
         "top_n": board.top_n,
         "period": {"start": period.start, "end": period.end},
         "entries": [
-            {
-                "rank": e.rank,
-                "employee": people[e.participant].ref(),
-                "value": decimal_text(e.value),
-            }
-            for e in ranked
+            {"rank": position, "employee": people[who].ref(), "value": value}
+            for position, who, value in kept
         ],
     }
 
@@ -171,13 +172,14 @@ def board_of(
 class Standings:
     """Read-only queries over campaign results."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, cache: CampaignCache | None = None) -> None:
         self._db = db
         self._now = clock.now
+        self._cache = cache or CampaignCache()
 
     async def progress(self, scope: Scope, employee_id: str) -> dict[str, Any]:
         def unit(conn: Connection) -> dict[str, Any]:
-            campaign = campaign_of(conn, scope)
+            campaign = campaign_of(conn, scope, self._cache)
             period = period_of(campaign, scope.period, self._now())
             return progress_of(conn, campaign, period, employee_id)
 
@@ -187,7 +189,7 @@ class Standings:
         self, scope: Scope, *, limit: int, cursor: str | None
     ) -> Page[dict[str, Any]]:
         def unit(conn: Connection) -> Page[dict[str, Any]]:
-            campaign = campaign_of(conn, scope)
+            campaign = campaign_of(conn, scope, self._cache)
             period = period_of(campaign, scope.period, self._now())
             query = select(campaign_participants.c.employee_id).where(
                 campaign_participants.c.campaign_id == campaign.id
@@ -211,7 +213,7 @@ class Standings:
 
     async def leaderboard(self, scope: Scope, leaderboard_id: str | None) -> dict[str, Any]:
         def unit(conn: Connection) -> dict[str, Any]:
-            campaign = campaign_of(conn, scope)
+            campaign = campaign_of(conn, scope, self._cache)
             period = period_of(campaign, scope.period, self._now())
             return board_of(conn, campaign, period, leaderboard_id)
 

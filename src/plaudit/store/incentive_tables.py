@@ -5,6 +5,11 @@ and payouts.
 updated in the transaction that loads the underlying `transactions` row; decimals are
 strings, never floats. `campaign_milestones` has one row per (campaign, period, participant,
 threshold) ever reached: its primary key is what makes `program.milestone_reached` once-only.
+`campaign_distinct_values` counts, per aggregate of a COUNT DISTINCT metric, the active
+transactions carrying each distinct value, so the distinct count moves by delta too.
+`campaigns.revision` is a new random token with every change of a campaign or its
+participants (never a counter: a rolled-back change must not leave a reusable number):
+it is what cached parsed campaigns are checked against.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ campaigns = Table(
     Column("definition", JsonDocument, nullable=False),  # metrics, payout rule, milestones
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # A fresh random token on every change ("" for campaigns older than it).
+    Column("revision", String(32), nullable=False, server_default=""),
     Index("ix_campaigns_environment_status", "environment_id", "status", "id"),
 )
 
@@ -72,6 +79,18 @@ campaign_progress = Table(
     PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "metric_key"),
 )
 
+campaign_distinct_values = Table(
+    "campaign_distinct_values",
+    metadata,
+    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
+    Column("period_start", Date(), nullable=False),
+    Column("employee_id", String(40), nullable=False),
+    Column("metric_key", String(100), nullable=False),
+    Column("value_key", String(100), nullable=False),  # the value, or a digest of a long one
+    Column("count", Integer, nullable=False),  # active transactions carrying it (> 0)
+    PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "metric_key", "value_key"),
+)
+
 campaign_milestones = Table(
     "campaign_milestones",
     metadata,
@@ -93,7 +112,8 @@ leaderboards = Table(
     Column("rank_by", String(100), nullable=False),  # a metric key, or "attainment"
     Column("top_n", Integer, nullable=False),
     Column("min_interval_s", Integer, nullable=False),  # coalescing of leaderboard.updated
-    # {"tops": {period start: top N last announced}, "pending": [period starts]}
+    # {"tops": {period start: top N last announced}, "pending": [period starts],
+    #  "current": {period start: {"top": top N now, "near": leading [[who, value]]}}}
     Column("announced", JsonDocument, nullable=False),
     Column("last_emitted_at", UtcDateTime(), nullable=True),
     Column("pending", Boolean(), nullable=False),  # top N changed, not yet announced
