@@ -2,8 +2,8 @@
 makes it: the admin API for people, rewards and campaigns, a source's signed push URL for
 the sales data, and the server's own period-end run for the payouts.
 
-* People: four employees (one inactive), a team followed by the campaigns, one employee
-  named on their own with a personal target.
+* People: five employees (one inactive), a team (followed by the campaigns) and a
+  department; one employee takes part by name, with a personal target.
 * A monthly points campaign running from two months ago to next month: the two ended
   periods are settled by `plaudit serve`'s payout run (`PLAUDIT_PAYOUTS_INTERVAL_S`), the
   current one moves live. Milestones with rewards, an overall board and a per-group board,
@@ -16,8 +16,6 @@ the sales data, and the server's own period-end run for the payouts.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,20 +24,12 @@ from typing import Any
 import httpx
 import orjson
 
+from tests.integration.incentives.helpers import campaign_body
+from tests.integration.ingest.helpers import DEAL_TEMPLATE, deal, hmac_signature
+
 SETTLE_TIMEOUT_S = 20.0
 # Seed settings for `plaudit serve`: its period-end run settles the seeded periods at once.
 SERVE_SETTINGS = {"payouts_interval_s": 0.5}
-
-DEAL_TEMPLATE = """{
-  "external_id": id,
-  "action": $exists(action) ? action : "create",
-  "employee": {"email": owner},
-  "metric": "revenue",
-  "value": amount,
-  "currency": "EUR",
-  "occurred_at": closed_at,
-  "attributes": {"stage": stage}
-}"""
 
 
 @dataclass
@@ -89,15 +79,15 @@ def _last_day(first: date, *, months: int) -> date:
     return _month(first, months) - timedelta(days=1)
 
 
-def _at(day: date, hour: int = 12) -> str:
-    return f"{day.isoformat()}T{hour:02d}:00:00Z"
+def _at(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
 
 
 def seed(http: httpx.Client, admin_key: str) -> Seeded:
     admin = Admin(http, admin_key)
     seeded = Seeded()
     people = _people(admin, seeded)
-    this_month = _month(datetime.now(UTC).date().replace(day=1), 0)
+    this_month = datetime.now(UTC).date().replace(day=1)
     months = [_month(this_month, offset) for offset in (-2, -1, 0)]
     seeded.periods = [m.isoformat() for m in months]
     source = admin.post(
@@ -110,12 +100,12 @@ def seed(http: httpx.Client, admin_key: str) -> Seeded:
             "verification": {"type": "hmac"},
         },
     )
-    before, during = _deals(months)
-    _push(http, source, before)  # the ended periods: loaded before the campaigns start
+    ended, running = _deals(months)
+    _push(http, source, ended)  # the ended periods: loaded before the campaigns start
     monthly = _monthly_campaign(admin, seeded, people, months)
     bonus = _bonus_campaign(admin, seeded, people, months[1])
-    _push(http, source, during)  # the running period: moves the live campaign
-    admin.post("/api/v1/campaigns", _campaign_body("Next quarter (draft)", months[2]))
+    _push(http, source, running)  # the running period: moves the live campaign
+    admin.post("/api/v1/campaigns", _campaign_body("Next idea (draft)", months[2]))
     _settled(admin, monthly, bonus)
     _decide(admin, monthly, bonus)
     _engagement(admin, seeded, people)
@@ -154,34 +144,26 @@ def _deals(months: list[date]) -> tuple[list[dict[str, Any]], list[dict[str, Any
     month's, with a correction."""
     old, last, now = months
 
-    def deal(deal_id: str, owner: str, amount: str, day: date, stage: str = "won") -> Any:
-        return {
-            "id": deal_id,
-            "owner": f"{owner}@example.com",
-            "amount": amount,
-            "closed_at": _at(day + timedelta(days=9)),
-            "stage": stage,
-        }
+    def on(day: date, deal_id: str, owner: str, amount: str, **extra: Any) -> dict[str, Any]:
+        return deal(deal_id, f"{owner}@example.com", amount, closed_at=_at(day), **extra)
 
-    before = [
-        deal("D-1", "ada", "700", old), deal("D-2", "ada", "500", old),
-        deal("D-3", "bob", "500", old), deal("D-4", "cyd", "150", old),
-        deal("D-5", "ada", "600", last), deal("D-6", "bob", "1100", last),
-        deal("D-7", "dan", "300", last), deal("D-8", "cyd", "90", last, "lost"),
+    ended = [
+        on(old, "D-1", "ada", "700"), on(old, "D-2", "ada", "500"),
+        on(old, "D-3", "bob", "500"), on(old, "D-4", "cyd", "150"),
+        on(last, "D-5", "ada", "600"), on(last, "D-6", "bob", "1100"),
+        on(last, "D-7", "dan", "300"), on(last, "D-8", "cyd", "90", stage="lost"),
     ]  # fmt: skip
-    # The first hour of the month: inside the running period whatever the time now.
-    during = [
-        {**deal("D-9", "ada", "300", now), "closed_at": _at(now, 0)},
-        {**deal("D-10", "bob", "200", now), "closed_at": _at(now, 0)},
-        {**deal("D-11", "dan", "900", now), "closed_at": _at(now, 0)},
-        {**deal("D-10", "bob", "250", now), "closed_at": _at(now, 0), "action": "update"},
-    ]
-    return before, during
+    # Midnight on the 1st: inside the running period whatever the time now.
+    running = [
+        on(now, "D-9", "ada", "300"), on(now, "D-10", "bob", "200"),
+        on(now, "D-11", "dan", "900"), on(now, "D-10", "bob", "250", action="update"),
+    ]  # fmt: skip
+    return ended, running
 
 
 def _push(http: httpx.Client, source: dict[str, Any], deals: list[dict[str, Any]]) -> None:
     body = orjson.dumps({"records": deals})
-    signature = hmac.new(source["secret"].encode(), body, hashlib.sha256).hexdigest()
+    signature = hmac_signature(source["secret"], body)
     url: str = source["ingest_url"]
     response = http.post(
         url[url.index("/ingest/") :],
@@ -194,39 +176,24 @@ def _push(http: httpx.Client, source: dict[str, Any], deals: list[dict[str, Any]
 
 
 def _campaign_body(name: str, start: date, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": name,
-        "period": {"start": start.isoformat(), "end": _last_day(start, months=1).isoformat()},
-        "reward": {"type": "points"},
-        "metrics": [
-            {
-                "key": "revenue",
-                "source_metric": "revenue",
-                "aggregation": "sum",
-                "target": "1000",
-                "weight": "2",
-                "filters": {"stage": "won"},
-            },
-            {
-                "key": "deals",
-                "source_metric": "revenue",
-                "aggregation": "count",
-                "target": "2",
-                "filters": {"stage": "won"},
-            },
-        ],
-        "payout": {
-            "metric": "revenue",
-            "slabs": [
-                {"from": "0", "to": "1000", "rate": "0.05"},
-                {"from": "1000", "to": None, "rate": "0.10"},
-            ],
-            "cap": "500",
-            "min_attainment_percent": "20",
-        },
-    }
-    body.update(overrides)
-    return body
+    """A month of won revenue (weight 2) and deal count; points on the tiered rule."""
+    base = campaign_body()
+    metrics = [
+        {**base["metrics"][0], "weight": "2"},
+        {**base["metrics"][0], "key": "deals", "aggregation": "count", "target": "2"},
+    ]
+    return (
+        campaign_body(
+            name=name,
+            period={"start": start.isoformat(), "end": _last_day(start, months=1).isoformat()},
+            reward={"type": "points"},
+            metrics=metrics,
+            payout={**base["payout"], "cap": "500", "min_attainment_percent": "20"},
+            milestones=[],
+            leaderboards=[],
+        )
+        | overrides
+    )
 
 
 def _monthly_campaign(
