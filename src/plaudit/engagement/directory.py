@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from plaudit.domain.errors import Conflict, ValidationFailed
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.store.engagement_tables import employees
 from plaudit.store.rows import from_row
 
@@ -69,9 +70,11 @@ def load_employees(
     error can point at it.
     """
     wanted = list(dict.fromkeys(ids))
+    # An id no row can have is unknown; sent to the database it would be a 500.
+    askable = [employee_id for employee_id in wanted if can_name_anything(employee_id)]
     rows = conn.execute(
         select(employees).where(
-            employees.c.environment_id == environment_id, employees.c.id.in_(wanted)
+            employees.c.environment_id == environment_id, employees.c.id.in_(askable)
         )
     ).all()
     found = {row.id: employee_record(row) for row in rows}

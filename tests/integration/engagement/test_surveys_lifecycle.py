@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -215,10 +216,16 @@ async def test_bad_audiences_are_refused_and_write_nothing(
         ),
         ({"group_ids": [idle_group]}, 422, "empty_audience", "no active employee"),
         ({"employee_ids": [active.id], "extra": 1}, 422, "validation_error", "extra"),
+        # Ids no row can have (PostgreSQL refuses NUL, drivers lone surrogates): unknown.
+        ({"employee_ids": [active.id, "usr_\u0000"]}, 422, "unknown_employee", "usr_"),
+        ({"employee_ids": [active.id, "usr_\ud800"]}, 422, "unknown_employee", "usr_"),
+        ({"group_ids": ["grp_\u0000"]}, 422, "unknown_group", "grp_"),
     ]
     for body, status, code, named in cases:
         response = await client.post(
-            f"/api/v1/surveys/{survey['id']}/publish", json=body, headers=bearer(org)
+            f"/api/v1/surveys/{survey['id']}/publish",
+            content=json.dumps(body),  # escapes the lone surrogate, as a client's JSON may
+            headers={**bearer(org), "content-type": "application/json"},
         )
         assert response.status_code == status, (body, response.text)
         error = response.json()["error"]
