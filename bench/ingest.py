@@ -38,7 +38,7 @@ from plaudit.domain.api_keys import Environment
 from plaudit.domain.ids import new_id
 from plaudit.ingest.models import RawRequest, Source
 from plaudit.store.engagement_tables import employees
-from plaudit.store.ingest_tables import ingest_records
+from plaudit.store.ingest_tables import ingest_requests
 
 TEMPLATE = """{
   "external_id": Id,
@@ -162,9 +162,8 @@ async def measure(url: str, records: int, batch: int, concurrency: int) -> dict[
         def loaded(conn: Connection) -> int:
             return int(
                 conn.execute(
-                    select(func.count()).where(
-                        ingest_records.c.source_id == source.id,
-                        ingest_records.c.status == "loaded",
+                    select(func.sum(ingest_requests.c.loaded)).where(
+                        ingest_requests.c.source_id == source.id
                     )
                 ).scalar_one()
             )
