@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Connection, Table
 
+from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.types import UtcDateTime
 
 Converter = Callable[[Any], Any]
@@ -53,26 +54,68 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         conn.execute(table.insert(), list(rows))
         return
     names = list(rows[0])
-    converters = [_converter(table, name) for name in names]
-    cache: dict[int, Any] = {}  # one `now` shared by every row is formatted once
-
-    def render(converter: Converter, value: Any) -> Any:
-        if isinstance(value, datetime):
-            key = id(value)
-            if key not in cache:
-                cache[key] = (value, converter(value))
-            return cache[key][1]
-        return converter(value)
-
-    params = [
-        tuple(
-            value if converter is None else render(converter, value)
-            for converter, value in zip(converters, (row[name] for name in names), strict=True)
-        )
-        for row in rows
-    ]
-    columns = ", ".join(f'"{name}"' for name in names)
+    columns_sql = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" for _ in names)
     # Names come from the Table definition, never from input.
-    statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'  # noqa: S608
-    conn.exec_driver_sql(statement, params)
+    statement = f'INSERT INTO "{table.name}" ({columns_sql}) VALUES ({marks})'  # noqa: S608
+    conn.exec_driver_sql(statement, _stored_rows(table, names, rows))
+
+
+def _stored_rows(
+    table: Table, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as tuples of what SQLite stores, in `names` order."""
+    # Column by column: one list comprehension per column costs far less than a generator
+    # per row and a converter lookup per value.
+    columns: list[list[Any]] = []
+    for name in names:
+        values = [row[name] for row in rows]
+        converter = _converter(table, name)
+        if converter is _utc_text:
+            values = _utc_texts(values)
+        elif converter is not None:
+            values = [converter(value) for value in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True))
+
+
+def _utc_texts(values: list[Any]) -> list[Any]:
+    """Each datetime as text, formatted once per distinct value (a batch shares `now`)."""
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        text = done.get(value, done)
+        if text is done:
+            text = done[value] = _utc_text(value)
+        out.append(text)
+    return out
+
+
+_ROWS_PER_STATEMENT = 500  # x4-8 columns: well under SQLite's 32 766 parameters
+
+
+def insert_new(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], returning: str
+) -> set[Any]:
+    """INSERT the rows that clash with no unique key (skipping the others) in one statement,
+    and return the `returning` column of those inserted."""
+    if not rows:
+        return set()
+    if conn.dialect.name != "sqlite":
+        returning_insert = insert_or_ignore(conn, table).returning(table.c[returning])
+        return {value for (value,) in conn.execute(returning_insert, list(rows))}
+    names = list(rows[0])
+    columns_sql = ", ".join(f'"{name}"' for name in names)
+    one_row = "(" + ", ".join("?" for _ in names) + ")"
+    inserted: set[Any] = set()
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        params = [value for row in _stored_rows(table, names, chunk) for value in row]
+        # Names come from the Table definition, never from input.
+        statement = (
+            f'INSERT INTO "{table.name}" ({columns_sql}) VALUES '  # noqa: S608
+            f"{', '.join([one_row] * len(chunk))} "
+            f'ON CONFLICT DO NOTHING RETURNING "{returning}"'
+        )
+        inserted.update(value for (value,) in conn.exec_driver_sql(statement, tuple(params)))
+    return inserted
