@@ -8,17 +8,19 @@ in `ingest_records`; records that load on first processing are listed on the req
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, Update, bindparam, func, or_, select, update
 
 from plaudit.ingest import loaded_results
 from plaudit.ingest.loaders import DUPLICATE, LOADED, REJECTED, RecordWork
 from plaudit.ingest.models import Source
 from plaudit.store.bulk import bulk_insert
 from plaudit.store.ingest_tables import ingest_records, ingest_requests
+from plaudit.store.types import UtcDateTime
 
 RECEIVED, HELD, PROCESSED = "received", "held", "processed"
 
@@ -34,15 +36,33 @@ def claim_request(conn: Connection, request_id: str, now: datetime) -> None:
     same request cannot both load it: on PostgreSQL the second waits for the first's commit,
     then finds it processed; on SQLite the writer runs them one after the other.
     """
-    status = ingest_requests.c.status
-    # Two comparisons, not IN: an IN list is re-rendered on every call.
-    claimed = conn.execute(
-        update(ingest_requests)
-        .where(ingest_requests.c.id == request_id, or_(status == RECEIVED, status == HELD))
-        .values(status=PROCESSED, processed_at=now)
-    )
+    claimed = conn.execute(_CLAIM, {"request_id": request_id, "claimed_at": now})
     if claimed.rowcount != 1:
         raise AlreadyProcessed(request_id)
+
+
+# Statements built once: building and caching one costs more than running it.
+_CLAIM = (
+    update(ingest_requests)
+    .where(
+        ingest_requests.c.id == bindparam("request_id"),
+        # Two comparisons, not IN: an IN list is re-rendered on every call.
+        or_(ingest_requests.c.status == RECEIVED, ingest_requests.c.status == HELD),
+    )
+    .values(status=PROCESSED, processed_at=bindparam("claimed_at", type_=UtcDateTime()))
+)
+
+
+@functools.cache
+def _set_request(names: tuple[str, ...]) -> Update:
+    """UPDATE of one request's `names` columns; bind `request_id` and `new_<name>`."""
+    return (
+        update(ingest_requests)
+        .where(ingest_requests.c.id == bindparam("request_id"))
+        .values(
+            {name: bindparam(f"new_{name}", type_=ingest_requests.c[name].type) for name in names}
+        )
+    )
 
 
 def _outcome_columns(item: RecordWork, now: datetime) -> dict[str, Any]:
@@ -137,4 +157,5 @@ def set_counts(
     if request_reject is not None:
         values.update(status=REJECTED, reject_code=request_reject[0])
         values.update(reject_reason=request_reject[1], processed_at=now)
-    conn.execute(update(ingest_requests).where(ingest_requests.c.id == request_id).values(**values))
+    params = {f"new_{name}": value for name, value in values.items()}
+    conn.execute(_set_request(tuple(values)), {"request_id": request_id, **params})
