@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -45,10 +46,14 @@ def storable_text(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
+# `\u0000` not itself escaped (an even number of backslashes before it): a NUL character.
+_ESCAPED_NUL: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def holds_nul(value: Any) -> bool:
     """True when a JSON value holds a NUL character in a key or a string."""
     try:
-        return b"\\u0000" in orjson.dumps(value)
+        return _ESCAPED_NUL.search(orjson.dumps(value)) is not None
     except TypeError:
         return False
 
