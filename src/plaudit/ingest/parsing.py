@@ -53,9 +53,11 @@ _ESCAPED_NUL: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 def holds_nul(value: Any) -> bool:
     """True when a JSON value holds a NUL character in a key or a string."""
     try:
-        return _ESCAPED_NUL.search(orjson.dumps(value)) is not None
+        text = orjson.dumps(value)
     except TypeError:
         return False
+    # The plain search first: the pattern alone tries a match at every position.
+    return b"\\u0000" in text and _ESCAPED_NUL.search(text) is not None
 
 
 def _checked(
