@@ -64,6 +64,10 @@ class RecordFilter:
 
 
 _REQUESTS_PER_STEP: Final = 50
+# A receipts page needs neither the bodies nor the loaded records' results.
+_RECEIPT_COLUMNS: Final = tuple(
+    column for column in ingest_requests.c if column.name not in ("body", "loaded_results")
+)
 
 
 def _request_position(cursor_id: str) -> tuple[str, int]:
@@ -152,7 +156,11 @@ class IngestQueries:
             found: list[dict[str, Any]] = []
             request_after, position_after = after
             while len(found) <= limit:
-                query = select(ingest_requests).where(
+                query = select(
+                    ingest_requests.c.id,
+                    ingest_requests.c.processed_at,
+                    ingest_requests.c.loaded_results,
+                ).where(
                     ingest_requests.c.environment_id == environment_id,
                     ingest_requests.c.source_id == filters.source_id,
                     ingest_requests.c.id >= request_after,
@@ -228,7 +236,7 @@ class IngestQueries:
         after = decode_cursor(cursor) if cursor else None
 
         def unit(conn: Connection) -> list[dict[str, Any]]:
-            query = select(ingest_requests).where(
+            query = select(*_RECEIPT_COLUMNS).where(
                 ingest_requests.c.environment_id == environment_id,
                 ingest_requests.c.source_id == source_id,
             )
