@@ -100,6 +100,27 @@ def test_body_formats(content_type: str, body: bytes, count: int) -> None:
     assert len(parse_body(content_type, body)) == count
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body", "nul_at"),
+    [
+        ("application/json", b'[{"a": "x"}, {"a": "\\u0000"}]', [1]),
+        ("application/json", b'[{"\\u0000": 1}, {"a": 2}]', [0]),
+        ("application/json", b'{"a": {"b": ["\\u0000"]}}', [0]),
+        ("application/x-ndjson", b'{"a": 1}\n{"a": "x\\u0000"}', [1]),
+        ("text/csv", b"a,b\n1,2\n3,\x00\n", [1]),
+        # An escaped backslash before "u0000" is text, not a NUL: the record loads.
+        ("application/json", b'[{"a": "\\\\u0000"}]', []),
+    ],
+)
+def test_records_holding_a_nul_are_unreadable(
+    content_type: str, body: bytes, nul_at: list[int]
+) -> None:
+    parsed = parse_body(content_type, body)
+    assert [n for n, record in enumerate(parsed) if record.value is None] == nul_at
+    for n in nul_at:
+        assert "NUL" in str(parsed[n].error)
+
+
 def test_csv_keeps_cells_as_text_and_rejects_short_rows() -> None:
     first, short = parse_body("text/csv", b"id,amount\n7,12.50\n8\n")
     assert first.value == {"id": "7", "amount": "12.50"}

@@ -10,9 +10,10 @@ A rejected record claims nothing, so a corrected resend still loads.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
@@ -73,10 +74,16 @@ def path_steps(path: str) -> list[str | int]:
     return steps
 
 
+@functools.lru_cache(maxsize=1024)
+def _cached_steps(path: str) -> tuple[str | int, ...]:
+    """A valid path's steps, parsed once (a source's every record uses the same path)."""
+    return tuple(path_steps(path))
+
+
 _MISSING: Any = object()
 
 
-def lookup(document: Any, steps: list[str | int]) -> Any:
+def lookup(document: Any, steps: Sequence[str | int]) -> Any:
     """The value at `steps` in `document`, or `_MISSING`."""
     value = document
     for step in steps:
@@ -112,7 +119,7 @@ def record_key(
     if isinstance(config, NoDedupe):
         return None
     if isinstance(config, PathDedupe):
-        value = lookup(record, path_steps(config.path))
+        value = lookup(record, _cached_steps(config.path))
         if value is _MISSING:
             raise KeyMissing(f"the record has no {config.path}")
         if value is None or isinstance(value, dict | list) or value == "":

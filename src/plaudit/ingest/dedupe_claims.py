@@ -13,8 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select
 
 from plaudit.ingest.loaders import DUPLICATE, RecordWork
-from plaudit.store.bulk import bulk_insert
-from plaudit.store.conflicts import insert_or_ignore
+from plaudit.store.bulk import insert_new
 from plaudit.store.ingest_tables import ingest_dedupe_keys
 from plaudit.store.membership import one_of
 
@@ -30,22 +29,15 @@ def claim(conn: Connection, source_id: str, items: Sequence[RecordWork], now: da
             _duplicate(item, earlier.id)
     if not first:
         return
-    holders = _holders(conn, source_id, list(first))
     rows = [
         {"source_id": source_id, "key": key, "record_id": item.id, "created_at": now}
         for key, item in first.items()
-        if key not in holders
     ]
-    if conn.dialect.name == "sqlite":
-        # One writer at a time: nobody can claim a key between the read above and here.
-        bulk_insert(conn, ingest_dedupe_keys, rows)
-    elif rows:
-        # Concurrent transactions: the unique key decides; a loser waits for the winner's
-        # commit, then sees the key taken.
-        statement = insert_or_ignore(conn, ingest_dedupe_keys).returning(ingest_dedupe_keys.c.key)
-        claimed = {key for (key,) in conn.execute(statement, rows)}
-        lost = [str(row["key"]) for row in rows if row["key"] not in claimed]
-        holders.update(_holders(conn, source_id, lost) if lost else {})
+    # The unique key decides, in one statement. On PostgreSQL a concurrent claim of the same
+    # key waits for the other transaction's commit, then finds the key taken.
+    claimed = insert_new(conn, ingest_dedupe_keys, rows, "key")
+    lost = [key for key in first if key not in claimed]
+    holders = _holders(conn, source_id, lost) if lost else {}
     for key, holder_id in holders.items():
         _duplicate(first[key], holder_id)
 

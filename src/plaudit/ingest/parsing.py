@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -45,20 +46,35 @@ def storable_text(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
+# `\u0000` not itself escaped (an even number of backslashes before it): a NUL character.
+_ESCAPED_NUL: Final = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def holds_nul(value: Any) -> bool:
     """True when a JSON value holds a NUL character in a key or a string."""
     try:
-        return b"\\u0000" in orjson.dumps(value)
+        text = orjson.dumps(value)
     except TypeError:
         return False
+    # The plain search first: the pattern alone tries a match at every position.
+    return b"\\u0000" in text and _ESCAPED_NUL.search(text) is not None
 
 
-def _checked(item: dict[str, Any], raw: str | None = None) -> ParsedRecord:
-    if holds_nul(item):
+def _checked(
+    item: dict[str, Any], raw: str | None = None, *, may_hold_nul: bool = True
+) -> ParsedRecord:
+    # `may_hold_nul` False: the bytes it came from hold no NUL, raw or escaped, so neither
+    # can the record (serialising each record to look costs more than parsing it).
+    if may_hold_nul and holds_nul(item):
         return ParsedRecord(
             None, storable_text(raw if raw is not None else _text(item)), _NUL_REASON
         )
     return ParsedRecord(item)
+
+
+def _may_hold_nul(raw: bytes) -> bool:
+    """False when no JSON value read from `raw` can hold a NUL character."""
+    return b"\\u0000" in raw or b"\x00" in raw
 
 
 def media_type(content_type: str | None) -> str:
@@ -100,15 +116,16 @@ def _json(body: bytes) -> list[ParsedRecord]:
         document = document["records"]
         if not isinstance(document, list):
             raise BodyRejected("malformed_body", '"records" must be an array')
+    may_hold_nul = _may_hold_nul(body)
     if isinstance(document, dict):
-        return [_checked(document)]
+        return [_checked(document, may_hold_nul=may_hold_nul)]
     if not isinstance(document, list):
         raise BodyRejected(
             "malformed_body", 'send a JSON object, an array of objects or {"records": [...]}'
         )
     _check_count(len(document))
     return [
-        _checked(item)
+        _checked(item, may_hold_nul=may_hold_nul)
         if isinstance(item, dict)
         else ParsedRecord(None, _text(item), "the record is not a JSON object")
         for item in document
@@ -127,7 +144,7 @@ def _json_lines(body: bytes) -> list[ParsedRecord]:
             records.append(ParsedRecord(None, _decoded(line), f"the line is not JSON: {exc}"))
             continue
         if isinstance(item, dict):
-            records.append(_checked(item, _decoded(line)))
+            records.append(_checked(item, _decoded(line), may_hold_nul=_may_hold_nul(line)))
         else:
             records.append(ParsedRecord(None, _decoded(line), "the line is not a JSON object"))
     if not records:
@@ -149,6 +166,7 @@ def _csv(body: bytes) -> list[ParsedRecord]:
     if header is None:
         raise BodyRejected("empty_body", "the CSV is empty: it needs a header row")
     columns = [name.strip() for name in header]
+    may_hold_nul = "\x00" in text
     if len(set(columns)) != len(columns) or "" in columns:
         raise BodyRejected("malformed_csv", "CSV column names must be unique and non-empty")
     records: list[ParsedRecord] = []
@@ -174,7 +192,13 @@ def _csv(body: bytes) -> list[ParsedRecord]:
                 )
             )
             continue
-        records.append(_checked(dict(zip(columns, cells, strict=True)), ",".join(cells)))
+        records.append(
+            _checked(
+                dict(zip(columns, cells, strict=True)),
+                ",".join(cells),
+                may_hold_nul=may_hold_nul,
+            )
+        )
     if not records:
         raise BodyRejected("empty_body", "the CSV has a header but no rows")
     return records

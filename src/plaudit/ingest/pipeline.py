@@ -9,9 +9,11 @@
    `process_pending`; a paused source's requests wait as `held`);
 3. parse into records, compute dedupe keys, map them with the template (in a worker process,
    bounded), validate each against its record type's schema;
-4. in ONE write transaction: claim dedupe keys, load through the record type's loader, write
-   every record's outcome and the request's counts. Received = loaded + rejected + duplicates
-   for every request, because every record row holds exactly one of those statuses.
+4. in ONE write transaction: claim the request (only a `received` or `held` one: it is never
+   processed twice), claim dedupe keys, load through the record type's loader, write every
+   record's outcome (a row for a reject or duplicate, an entry in the request's
+   `loaded_results` for a loaded one) and the request's counts. Received = loaded + rejected
+   + duplicates for every request, because every record holds exactly one of those statuses.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.ids import new_id
+from plaudit.ingest import loaded_results
 from plaudit.ingest.dedupe import KeyMissing, record_key, request_key
 from plaudit.ingest.dedupe_claims import claim, release
 from plaudit.ingest.loaders import DUPLICATE, LOADED, REJECTED, LoadContext, Loader, RecordWork
@@ -35,6 +38,8 @@ from plaudit.ingest.outcomes import (
     HELD,
     PROCESSED,
     RECEIVED,
+    AlreadyProcessed,
+    claim_request,
     recount,
     set_counts,
     tally,
@@ -191,6 +196,8 @@ class IngestPipeline:
             # A retried attempt must not see the last attempt's outcomes.
             for item, before in zip(items, snapshot, strict=True):
                 _restore(item, before)
+            if new:
+                claim_request(conn, items[0].request_id, now)
             candidates = [item for item in items if item.open]
             claim(conn, source.id, candidates, now)
             loadable = [item for item in candidates if item.open]
@@ -202,15 +209,26 @@ class IngestPipeline:
                     item.reject("load", "not_loaded", "the loader gave no outcome")
             write_records(conn, source, items, now, new=new)
             if new:  # the request's records are exactly these: count them here
-                set_counts(conn, items[0].request_id, tally(items), now, request_reject)
+                packed = loaded_results.pack(items)
+                set_counts(
+                    conn,
+                    items[0].request_id,
+                    tally(items),
+                    now,
+                    loaded=packed,
+                    request_reject=request_reject,
+                )
             else:  # replayed records belong to requests with other records too: recount
                 for request_id in {item.request_id for item in items}:
-                    set_counts(conn, request_id, recount(conn, request_id), now, None)
+                    set_counts(conn, request_id, recount(conn, request_id), now)
             return list(items)
 
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 return await self._db.write(unit)
+            except AlreadyProcessed:
+                log.info("request already processed", extra={"request": items[0].request_id})
+                return []
             except IntegrityError:
                 if attempt == _ATTEMPTS:
                     raise

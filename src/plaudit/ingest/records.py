@@ -42,8 +42,7 @@ class EmployeeRef(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> EmployeeRef:
-        given = [v for v in (self.id, self.email, self.external_id) if v]
-        if len(given) != 1:
+        if bool(self.id) + bool(self.email) + bool(self.external_id) != 1:
             raise ValueError("name the employee by exactly one of id, email or external_id")
         return self
 
@@ -72,6 +71,7 @@ class TransactionRecord(_Strict):
                 raise ValueError("value must be a number or a decimal string") from None
             if not parsed.is_finite():
                 raise ValueError("value must be finite")
+            return parsed  # parsed once, not again by the field's own validation
         return value
 
     @field_validator("occurred_at")
@@ -83,17 +83,18 @@ class TransactionRecord(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> TransactionRecord:
-        if self.action != "delete":
+        if self.action == "delete":
+            return self
+        if self.value is None or None in (self.employee, self.metric, self.occurred_at):
             missing = [
                 name
                 for name in ("employee", "metric", "value", "occurred_at")
                 if getattr(self, name) is None
             ]
-            if missing:
-                raise ValueError(f"{self.action} needs {', '.join(missing)}")
-            assert self.value is not None
-            if abs(self.value.as_tuple().exponent) > 20 or len(self.value.as_tuple().digits) > 38:  # type: ignore[arg-type]
-                raise ValueError("value has more than 38 digits")
+            raise ValueError(f"{self.action} needs {', '.join(missing)}")
+        digits = self.value.as_tuple()
+        if abs(digits.exponent) > 20 or len(digits.digits) > 38:  # type: ignore[arg-type]
+            raise ValueError("value has more than 38 digits")
         return self
 
 

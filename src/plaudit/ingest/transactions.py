@@ -36,18 +36,19 @@ Contract (incentive programs build on exactly this; keep it stable):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from plaudit.domain.ids import new_id
 from plaudit.store.bulk import bulk_insert
 from plaudit.store.ingest_tables import transactions
-from plaudit.store.membership import one_of
+from plaudit.store.membership import bound_values, one_of_bound
 
 Action = Literal["create", "update", "delete"]
 ChangeKind = Literal["created", "updated", "deleted", "unchanged"]
@@ -198,20 +199,34 @@ def _load(
     conn: Connection, environment_id: str, source_id: str, external_ids: Iterable[str]
 ) -> dict[str, _Current]:
     wanted = sorted(external_ids)
+    dialect = conn.dialect.name
+    query = _existing(dialect)
     found: dict[str, _Current] = {}
     for start in range(0, len(wanted), _CHUNK):
-        query = select(transactions).where(
-            transactions.c.environment_id == environment_id,
-            transactions.c.source_id == source_id,
-            one_of(conn, transactions.c.external_id, wanted[start : start + _CHUNK]),
-        )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()  # a concurrent batch waits for this one
-        for r in conn.execute(query):
+        params = {
+            "environment_id": environment_id,
+            "source_id": source_id,
+            "external_ids": bound_values(dialect, wanted[start : start + _CHUNK]),
+        }
+        for r in conn.execute(query, params):
             found[r.external_id] = _Current(
                 id=r.id, status=r.status, revision=r.revision, state=state_of(r)
             )
     return found
+
+
+@functools.cache
+def _existing(dialect: str) -> Select[Any]:
+    """The stored rows of a batch's external ids, built once per dialect (building and
+    caching a statement costs more than running it)."""
+    query = select(transactions).where(
+        transactions.c.environment_id == bindparam("environment_id"),
+        transactions.c.source_id == bindparam("source_id"),
+        one_of_bound(dialect, transactions.c.external_id, "external_ids"),
+    )
+    if dialect == "postgresql":
+        query = query.with_for_update()  # a concurrent batch waits for this one
+    return query
 
 
 def state_of(row: Any) -> TransactionState:
@@ -249,24 +264,24 @@ def _write(
     current: Mapping[str, _Current],
     now: datetime,
 ) -> None:
-    inserts = [
-        {
-            **_columns(row),
-            "id": row.id,
-            "environment_id": environment_id,
-            "source_id": source_id,
-            "external_id": external_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for external_id, row in current.items()
-        if row.new
-    ]
-    updates = [
-        {**_columns(row), "_id": row.id, "updated_at": now}
-        for row in current.values()
-        if row.dirty and not row.new
-    ]
+    inserts = []
+    updates = []
+    for external_id, row in current.items():
+        if row.new:
+            columns = _columns(row)
+            columns.update(
+                id=row.id,
+                environment_id=environment_id,
+                source_id=source_id,
+                external_id=external_id,
+                created_at=now,
+                updated_at=now,
+            )
+            inserts.append(columns)
+        elif row.dirty:
+            columns = _columns(row)
+            columns.update(_id=row.id, updated_at=now)
+            updates.append(columns)
     bulk_insert(conn, transactions, inserts)
     if updates:
         conn.execute(

@@ -2,8 +2,10 @@
 
 Raw first: `ingest_requests` keeps every request exactly as received (headers, bytes,
 time) before anything is parsed, so a fixed template can replay it. Each request splits
-into `ingest_records`, one per record, whose `status` says what became of it (loaded,
-rejected, duplicate); received = loaded + rejected + duplicates, per request and overall.
+into records whose `status` says what became of it (loaded, rejected, duplicate); received =
+loaded + rejected + duplicates, per request and overall. Rejects and duplicates get a row in
+`ingest_records` each (replay and triage work on them); records that loaded on the request's
+first processing are listed on the request row (`loaded_results`).
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ ingest_requests = Table(
     Column("rejected", Integer, nullable=False),
     Column("duplicates", Integer, nullable=False),
     Column("processed_at", UtcDateTime(), nullable=True),
+    # The records that loaded on first processing, compactly (see `ingest.loaded_results`):
+    # a row each in `ingest_records` would cost more than loading them.
+    Column("loaded_results", JsonDocument, nullable=True),
     Index("ix_ingest_requests_source", "source_id", "id"),
     Index("ix_ingest_requests_status", "status", "id"),
 )

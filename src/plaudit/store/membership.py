@@ -29,9 +29,24 @@ from sqlalchemy.dialects.postgresql import ARRAY
 def one_of(
     conn: Connection, column: ColumnElement[Any], values: Iterable[str]
 ) -> ColumnElement[bool]:
-    listed = list(values)
-    if conn.dialect.name == "sqlite":
-        values_json = bindparam(None, orjson.dumps(listed).decode(), type_=String())
+    dialect = conn.dialect.name
+    return _membership(dialect, column, None, bound_values(dialect, values))
+
+
+def one_of_bound(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column IN (:name)` for a statement built once; bind `bound_values(dialect, values)`."""
+    return _membership(dialect, column, name, None)
+
+
+def bound_values(dialect: str, values: Iterable[str]) -> Any:
+    return orjson.dumps(list(values)).decode() if dialect == "sqlite" else list(values)
+
+
+def _membership(
+    dialect: str, column: ColumnElement[Any], name: str | None, value: Any
+) -> ColumnElement[bool]:
+    if dialect == "sqlite":
+        values_json = bindparam(name, value, type_=String())
         each: Select[Any] = select(literal_column("value")).select_from(func.json_each(values_json))
         return column.in_(each.scalar_subquery())
-    return column == any_(bindparam(None, listed, type_=ARRAY(String())))
+    return column == any_(bindparam(name, value, type_=ARRAY(String())))

@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 import orjson
 
+from plaudit.app_container import Container
+from plaudit.domain.api_keys import Environment
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
+from tests.integration.engagement.factories import make_employee
 
 DEAL_TEMPLATE = """{
   "external_id": id,
@@ -48,6 +51,15 @@ async def create_source(
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+async def source_for_ada(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization, **options: Any
+) -> tuple[str, dict[str, Any]]:
+    """(environment id, a new source) once employee ada@example.com exists."""
+    env = org.environment_ids[Environment.PRODUCTION]
+    await make_employee(container, env, email="ada@example.com")
+    return env, await create_source(client, org, **options)
 
 
 def path_of(source: dict[str, Any]) -> str:

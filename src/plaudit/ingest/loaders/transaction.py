@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from plaudit.ingest.loaders import LoadContext, RecordWork
 from plaudit.ingest.records import EmployeeRef, TransactionRecord
 from plaudit.ingest.transactions import TransactionInput, TransactionLog, TransactionState
 from plaudit.store.engagement_tables import employees
-from plaudit.store.membership import one_of
+from plaudit.store.membership import bound_values, one_of_bound
 
 _CHUNK = 500
 
@@ -89,17 +91,27 @@ def resolve_employees(
     for ref in refs:
         kind, value = _key(ref)
         wanted[kind].add(value)
+    dialect = conn.dialect.name
     found: dict[tuple[str, str], str] = {}
     for kind, values in wanted.items():
-        column = employees.c[kind]
+        if not values:
+            continue
+        statement = _lookup(dialect, kind)
         ordered = sorted(values)
         for start in range(0, len(ordered), _CHUNK):
-            rows = conn.execute(
-                select(employees.c.id, column).where(
-                    employees.c.environment_id == environment_id,
-                    one_of(conn, column, ordered[start : start + _CHUNK]),
-                )
-            )
-            for employee_id, value in rows:
-                found[(kind, value)] = employee_id
+            chunk = bound_values(dialect, ordered[start : start + _CHUNK])
+            rows = conn.execute(statement, {"environment_id": environment_id, "values": chunk})
+            for row in rows:
+                found[(kind, row.value)] = row.id
     return found
+
+
+@functools.cache
+def _lookup(dialect: str, kind: str) -> Select[Any]:
+    """Built once per dialect and kind: building and caching a statement costs more than
+    running it."""
+    column = employees.c[kind]
+    return select(employees.c.id, column.label("value")).where(
+        employees.c.environment_id == bindparam("environment_id"),
+        one_of_bound(dialect, column, "values"),
+    )
