@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import statistics
 import tempfile
 import time
@@ -41,6 +39,7 @@ from typing import Any
 
 import httpx
 import orjson
+from signed_push import pusher
 from sqlalchemy import Connection, select
 
 from plaudit.app import create_app
@@ -52,7 +51,7 @@ from plaudit.domain.incentive_rules import top
 from plaudit.incentives.announcements import standings
 from plaudit.incentives.definition import BoardDefinition, parse_definition
 from plaudit.incentives.progress import load_campaign, metric_values, recompute, stored
-from plaudit.ingest.models import RawRequest, Source
+from plaudit.ingest.models import Source
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.engagement_tables import employees
 from plaudit.store.incentive_tables import campaigns, leaderboards
@@ -194,22 +193,6 @@ async def start_campaigns(container: Container, env: str, count: int, interval_s
         await container.campaigns.activate(env, created["id"])
         ids.append(created["id"])
     return ids
-
-
-def pusher(container: Container, source: Source) -> Callable[[bytes], Awaitable[None]]:
-    secret = source.verification.secrets[0].value.encode()
-
-    async def push(body: bytes) -> None:
-        signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
-        raw = RawRequest(
-            headers=[("content-type", "application/json"), ("x-signature", signature)],
-            body=body,
-            content_type="application/json",
-        )
-        receipt = await container.ingest.receive(source, raw)
-        assert receipt.loaded == receipt.records, receipt
-
-    return push
 
 
 async def settle(container: Container, env: str) -> float:

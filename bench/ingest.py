@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import tempfile
 import time
@@ -40,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from signed_push import pusher
 from sqlalchemy import JSON, Column, Connection, MetaData, String, Table, func, select, text
 
 from plaudit.app import build_container, running
@@ -47,7 +46,7 @@ from plaudit.app_container import Container
 from plaudit.config import Settings
 from plaudit.domain.api_keys import Environment
 from plaudit.domain.ids import new_id
-from plaudit.ingest.models import RawRequest, Source
+from plaudit.ingest.models import Source
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.engagement_tables import employees
 from plaudit.store.ingest_tables import ingest_requests, transactions
@@ -168,7 +167,6 @@ async def measure(
         async with container.db.transaction() as conn:
             await conn.run_sync(bare_metadata.create_all)
         env, source = await setup(container)
-        secret = source.verification.secrets[0].value.encode()
         run = new_id("job")
         employee_ids = dict(
             await container.db.read_with(
@@ -190,15 +188,7 @@ async def measure(
             rows = [bare_transaction(item, env, employee_ids, now) for item in json.loads(body)]
             await container.db.write(lambda c: c.execute(transactions.insert(), rows))
 
-        async def plaudit(body: bytes) -> None:
-            signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
-            raw = RawRequest(
-                headers=[("content-type", "application/json"), ("x-signature", signature)],
-                body=body,
-                content_type="application/json",
-            )
-            receipt = await container.ingest.receive(source, raw)
-            assert receipt.loaded == receipt.records, receipt
+        plaudit = pusher(container, source)
 
         # Warm up every path (template worker start, statement caches) outside the timing,
         # and give the database a history (see the module docstring).
