@@ -101,7 +101,10 @@ def claim_statements(
     claim = (
         update(messages)
         .where(chosen)
-        .values(lease_owner=WORKER, lease_expires_at=LEASE_UNTIL)
+        # A claimed message is due again when its lease runs out (SQS's visibility timeout):
+        # off the head of the due index, so the next claim does not step over every message
+        # in flight to find the free ones.
+        .values(lease_owner=WORKER, lease_expires_at=LEASE_UNTIL, next_attempt_at=LEASE_UNTIL)
         .returning(messages.c.id)
     )
     return heads, claim

@@ -108,7 +108,7 @@ def _plain_ready() -> list[ColumnElement[bool]]:
 
 
 SQLITE_LEASE = (
-    "UPDATE messages SET lease_owner = ?, lease_expires_at = ?"
+    "UPDATE messages SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ?"
     " WHERE id IN (SELECT value FROM json_each(?))"
 )
 

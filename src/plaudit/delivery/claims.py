@@ -1,7 +1,8 @@
 """Claiming due messages with a lease, on SQLite and PostgreSQL.
 
-A claim sets `lease_owner`/`lease_expires_at` on pending, due messages; a worker that
-dies leaves leases that expire, and the messages are claimed again by anyone. On
+A claim sets `lease_owner`/`lease_expires_at` on pending, due messages, and moves
+`next_attempt_at` to the lease's end: a worker that dies leaves leases that expire, and
+the messages are due and claimed again by anyone. On
 PostgreSQL concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`); on
 SQLite the single writer serializes claims.
 
@@ -127,7 +128,7 @@ class Claimer:
             await conn.execute(
                 update(messages)
                 .where(messages.c.id.in_(list(message_ids)), messages.c.lease_owner == worker)
-                .values(lease_owner=None, lease_expires_at=None)
+                .values(lease_owner=None, lease_expires_at=None, next_attempt_at=self._clock.now())
             )
 
     def _claim_plain_sqlite(
@@ -158,7 +159,7 @@ class Claimer:
         if not ids_json or ids_json == "[]":
             return []
         lease_until = sqlite_text(now + self.limits.lease)
-        conn.exec_driver_sql(SQLITE_LEASE, (worker, lease_until, ids_json))
+        conn.exec_driver_sql(SQLITE_LEASE, (worker, lease_until, lease_until, ids_json))
         rows_json = conn.exec_driver_sql(SQLITE_LOAD_JSON, (ids_json,)).scalar()
         return [claimed_from_sqlite(row) for row in orjson.loads(rows_json or "[]")]
 

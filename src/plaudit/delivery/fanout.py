@@ -91,7 +91,9 @@ class FanOut:
         if receiver is None:
             return
         row["lease_owner"] = receiver.worker
-        row["lease_expires_at"] = self._handoff.lease_until(event.created_at)
+        row["lease_expires_at"] = row["next_attempt_at"] = self._handoff.lease_until(
+            event.created_at
+        )
         handed.append(
             ClaimedMessage(
                 id=row["id"],
