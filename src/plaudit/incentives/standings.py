@@ -42,6 +42,7 @@ class Scope:
     environment_id: str
     campaign_id: str
     period: date | None = None  # a period's start date; None = the current one
+    published: bool = False  # Connect's reads: a draft is not published, so it is absent
 
 
 def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = None) -> LiveCampaign:
@@ -53,7 +54,7 @@ def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = No
             campaigns.c.environment_id == scope.environment_id,
         )
     ).first()
-    if row is None:
+    if row is None or (scope.published and row.status == "draft"):
         raise NotFound(f"no campaign {scope.campaign_id}", code="campaign_not_found")
     return load_campaign(conn, row) if cache is None else cache.of_row(conn, row)
 
