@@ -18,7 +18,6 @@ from plaudit.domain.errors import AuthenticationFailed, PermissionDenied
 from plaudit.tenancy.models import Principal
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pk_...`")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 async def admit(
@@ -45,7 +44,7 @@ async def admit(
 def require_scope(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     async def authenticate(
         request: Request,
-        credentials: Credentials,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         container: Annotated[Container, Depends(get_container)],
     ) -> Principal:
         return await admit(request, container, credentials, scope)
