@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, select
 
 from plaudit.domain.errors import Conflict, ValidationFailed
+from plaudit.domain.text_rules import can_name_anything
 from plaudit.store.engagement_tables import employees
 from plaudit.store.rows import from_row
 
@@ -69,9 +70,11 @@ def load_employees(
     error can point at it.
     """
     wanted = list(dict.fromkeys(ids))
+    # An id no row can have (a NUL, say) is unknown; PostgreSQL refuses to compare it.
+    askable = [employee_id for employee_id in wanted if can_name_anything(employee_id)]
     rows = conn.execute(
         select(employees).where(
-            employees.c.environment_id == environment_id, employees.c.id.in_(wanted)
+            employees.c.environment_id == environment_id, employees.c.id.in_(askable)
         )
     ).all()
     found = {row.id: employee_record(row) for row in rows}
@@ -100,7 +103,8 @@ def employee_refs(
     """The `employee_ref` of each named employee of this environment, active or not, by id
     (a read that shows people and nothing else of them). Unknown ids as `load_employees`."""
     wanted = list(dict.fromkeys(ids))
-    rows = conn.execute(_REFS, {"environment_id": environment_id, "ids": wanted})
+    askable = [employee_id for employee_id in wanted if can_name_anything(employee_id)]
+    rows = conn.execute(_REFS, {"environment_id": environment_id, "ids": askable})
     found = {row.id: row._asdict() for row in rows}
     _refuse_unknown(wanted, found, field)
     return found
