@@ -16,7 +16,8 @@ earlier, still open month) and 1 % delete one. It prints:
   * settle: from the last load until no board waits for its coalescing interval
     (`--interval` seconds) to be announced;
   * Connect leaderboard reads over HTTP (ASGI, a `connect:read` key), R reads with
-    `--read-concurrency` in flight: reads/s, p50 and p99;
+    `--read-concurrency` in flight: reads/s, p50 and p99, and the process's CPU time per
+    read (the HTTP client's share included: steadier than latency on a shared machine);
   * a recompute from scratch of one campaign (every participant's progress from the
     records) beside a bare scan of the same rows; and it checks that the recompute gives
     exactly the live numbers and every board read equals the ranking recomputed.
@@ -313,7 +314,9 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
         store_s = await in_parallel([lambda b=b: quiet(b) for b in work], args.concurrency)
         live_s = await in_parallel([lambda b=b: busy(b) for b in work], args.concurrency)
         settle_s = await settle(container, busy_env)
+        cpu_before = time.process_time()
         read_s, latencies = await read_boards(client, key.secret, ids, args)
+        read_cpu_s = time.process_time() - cpu_before
 
         def scan(conn: Connection) -> float:
             started = time.perf_counter()
@@ -353,6 +356,7 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
         "reads": args.reads / read_s,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "read_cpu_ms": read_cpu_s / args.reads * 1000,
         "scan_ms": scan_s * 1000,
         "recompute_ms": recompute_s * 1000,
     }
@@ -365,6 +369,7 @@ def rows_of(name: str, f: dict[str, float]) -> list[tuple[str, str, str]]:
         (f"{name}: settle after the last load (s)", f"{f['settle_s']:.2f}", ""),
         (f"{name}: Connect leaderboard reads/s", f"{f['reads']:,.0f}", ""),
         (f"{name}: leaderboard read p50 / p99 (ms)", f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f}", ""),
+        (f"{name}: CPU per read, client included (ms)", f"{f['read_cpu_ms']:.2f}", ""),
         (f"{name}: bare scan of the rows (ms)", f"{f['scan_ms']:,.1f}", "1.00x"),
         (
             f"{name}: full recompute, 1 campaign (ms)",

@@ -14,14 +14,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound, ValidationFailed
 from plaudit.domain.incentive_periods import Period
 from plaudit.domain.incentive_rules import attainment, payout, top
 from plaudit.domain.text_rules import can_name_anything
-from plaudit.engagement.directory import load_employees
+from plaudit.engagement.directory import employee_refs
 from plaudit.incentives.announcements import participant_attainment, shown_top, standings
 from plaudit.incentives.campaign_cache import CampaignCache
 from plaudit.incentives.progress import LiveCampaign, load_campaign, values_for
@@ -42,18 +42,34 @@ class Scope:
     environment_id: str
     campaign_id: str
     period: date | None = None  # a period's start date; None = the current one
+    published: bool = False  # Connect's reads: a draft is not published, so it is absent
+
+
+# Prebuilt: a Connect read runs these on every request, and building a statement anew
+# costs more than running it.
+_CAMPAIGN = select(campaigns).where(
+    campaigns.c.id == bindparam("campaign_id"),
+    campaigns.c.environment_id == bindparam("environment_id"),
+)
+_FIRST_BOARD = (
+    select(leaderboards)
+    .where(leaderboards.c.campaign_id == bindparam("campaign_id"))
+    .order_by(leaderboards.c.id)
+    .limit(1)
+)
+_BOARD = select(leaderboards).where(
+    leaderboards.c.campaign_id == bindparam("campaign_id"),
+    leaderboards.c.id == bindparam("leaderboard_id"),
+)
 
 
 def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = None) -> LiveCampaign:
     if not can_name_anything(scope.campaign_id):
         raise NotFound(f"no campaign {scope.campaign_id!r}", code="campaign_not_found")
     row = conn.execute(
-        select(campaigns).where(
-            campaigns.c.id == scope.campaign_id,
-            campaigns.c.environment_id == scope.environment_id,
-        )
+        _CAMPAIGN, {"campaign_id": scope.campaign_id, "environment_id": scope.environment_id}
     ).first()
-    if row is None:
+    if row is None or (scope.published and row.status == "draft"):
         raise NotFound(f"no campaign {scope.campaign_id}", code="campaign_not_found")
     return load_campaign(conn, row) if cache is None else cache.of_row(conn, row)
 
@@ -112,10 +128,10 @@ def progress_of(
         )
     ).all()
     reached = sorted(reached, key=lambda r: (r.reached_at, Decimal(r.threshold)))
-    employee = load_employees(conn, campaign.environment_id, [employee_id], require_active=False)
+    employee = employee_refs(conn, campaign.environment_id, [employee_id])
     return {
         "campaign_id": campaign.id,
-        "employee": employee[employee_id].ref(),
+        "employee": employee[employee_id],
         "period": {"start": period.start, "end": period.end},
         "metrics": metrics,
         "attainment": _ratio(achieved),
@@ -139,12 +155,14 @@ def _reward(reward_type: str, currency: str | None, amount: Decimal) -> dict[str
 def board_of(
     conn: Connection, campaign: LiveCampaign, period: Period, leaderboard_id: str | None
 ) -> dict[str, Any]:
-    query = select(leaderboards).where(leaderboards.c.campaign_id == campaign.id)
-    if leaderboard_id is not None:
-        if not can_name_anything(leaderboard_id):
-            raise NotFound("no such leaderboard in this campaign", code="leaderboard_not_found")
-        query = query.where(leaderboards.c.id == leaderboard_id)
-    board = conn.execute(query.order_by(leaderboards.c.id)).first()
+    if leaderboard_id is None:
+        board = conn.execute(_FIRST_BOARD, {"campaign_id": campaign.id}).first()
+    elif not can_name_anything(leaderboard_id):
+        raise NotFound("no such leaderboard in this campaign", code="leaderboard_not_found")
+    else:
+        board = conn.execute(
+            _BOARD, {"campaign_id": campaign.id, "leaderboard_id": leaderboard_id}
+        ).first()
     if board is None:
         raise NotFound("no such leaderboard in this campaign", code="leaderboard_not_found")
     # The top N the board keeps current; ranked in full only when it keeps none.
@@ -152,9 +170,7 @@ def board_of(
     if kept is None:
         ranked = top(standings(conn, campaign, period.start, board), board.top_n)
         kept = [[e.rank, e.participant, decimal_text(e.value)] for e in ranked]
-    people = load_employees(
-        conn, campaign.environment_id, [who for _, who, _ in kept], require_active=False
-    )
+    people = employee_refs(conn, campaign.environment_id, [who for _, who, _ in kept])
     return {
         "leaderboard_id": board.id,
         "campaign_id": campaign.id,
@@ -163,7 +179,7 @@ def board_of(
         "top_n": board.top_n,
         "period": {"start": period.start, "end": period.end},
         "entries": [
-            {"rank": position, "employee": people[who].ref(), "value": value}
+            {"rank": position, "employee": people[who], "value": value}
             for position, who, value in kept
         ],
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import fields
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Row
@@ -26,13 +27,16 @@ def from_row(cls: type[D], row: Row[Any], **values: Any) -> D:
     `values` give the fields a column does not hold as is (parsed JSON, joined records);
     a field neither gives keeps its default.
     """
-    columns = row._mapping
-    given = {
-        f.name: values[f.name] if f.name in values else columns[f.name]
-        for f in fields(cls)
-        if f.name in values or f.name in columns
-    }
-    return cls(**given)
+    # One plain dict of the row: a lookup in `row._mapping` costs ten times as much.
+    given = row._asdict()
+    if values:
+        given |= values
+    return cls(**{name: given[name] for name in _field_names(cls) if name in given})
+
+
+@cache
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def to_json(record: DataclassInstance, omit: Collection[str] = (), **values: Any) -> dict[str, Any]:

@@ -179,6 +179,24 @@ async def test_scopes_connect_read_or_admin_only(
     assert (await client.get("/api/v1/employees", headers=reader)).status_code == 403
 
 
+async def test_a_revoked_key_is_refused_on_its_next_read(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
+    key = await container.tenancy.create_key(
+        org.id, Environment.PRODUCTION, "app", (Scope.CONNECT_READ,)
+    )
+    headers = {"Authorization": f"Bearer {key.secret}"}
+    assert (await client.get(f"{BASE}/users", headers=headers)).status_code == 200
+    await container.tenancy.revoke_key(key.info.id)
+    refused = await client.get(f"{BASE}/users", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "revoked_api_key"
+    assert "RateLimit-Limit" not in refused.headers
+    # Who is asking comes before what is asked: no key and a bad parameter is a 401.
+    anonymous = await client.get(f"{BASE}/users", params={"limit": "0"})
+    assert anonymous.status_code == 401
+
+
 async def test_connect_is_read_only(
     client: httpx.AsyncClient, container: Container, org: CreatedOrganization
 ) -> None:

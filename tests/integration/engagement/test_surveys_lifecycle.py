@@ -207,6 +207,8 @@ async def test_bad_audiences_are_refused_and_write_nothing(
     cases = [
         ({}, 422, "empty_audience", "employee or group"),
         ({"employee_ids": [active.id, "usr_nobody"]}, 422, "unknown_employee", "usr_nobody"),
+        # An id no row can have: unknown, on PostgreSQL too (which refuses to compare a NUL).
+        ({"employee_ids": [active.id, "usr_\u0000"]}, 422, "unknown_employee", "usr_"),
         ({"employee_ids": [active.id, inactive.id]}, 409, "employee_inactive", inactive.id),
         (
             {"employee_ids": [active.id], "group_ids": ["grp_none"]},

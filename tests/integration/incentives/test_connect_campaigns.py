@@ -87,7 +87,10 @@ async def test_connect_reads_campaign_results(
     assert admin.json() == body
 
     # Not found: a draft, another organization's campaign, a non-participant, a bad period.
-    assert (await client.get(f"{BASE}/{draft['id']}", headers=headers)).status_code == 404
+    for path in ("", "/leaderboard", "/participants", f"/participants/{ada.id}"):
+        unpublished = await client.get(f"{BASE}/{draft['id']}{path}", headers=headers)
+        assert unpublished.status_code == 404, path
+        assert unpublished.json()["error"]["code"] == "campaign_not_found"
     other = await container.tenancy.create_organization("Other")
     theirs = await connect_headers(container, other)
     for path in ("", "/leaderboard", "/participants", f"/participants/{ada.id}"):

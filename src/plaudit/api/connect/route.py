@@ -12,9 +12,10 @@ from collections.abc import Callable, Coroutine
 from enum import Enum
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
+from plaudit.api.auth import bearer
 from plaudit.api.connect.access import connect_access
 from plaudit.api.errors import error_responses
 from plaudit.connect.etag import none_match, strong_etag
@@ -66,16 +67,21 @@ def _responses() -> dict[int | str, dict[str, Any]]:
 
 class ConnectRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # The bearer scheme as a dependency would document the security requirement;
+        # the route runs the gate itself (see `access`), so it is documented here.
+        extra = {**(kwargs.get("openapi_extra") or {}), "security": [{bearer.scheme_name: []}]}
         if "GET" in (kwargs.get("methods") or ()):
-            extra = kwargs.get("openapi_extra") or {}
-            kwargs["openapi_extra"] = {**extra, "parameters": [_IF_NONE_MATCH]}
+            extra["parameters"] = [_IF_NONE_MATCH]
+        kwargs["openapi_extra"] = extra
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def conditional(request: Request) -> Response:
+            rate_headers = await connect_access(request)
             response = await handler(request)
+            response.headers.update(rate_headers)
             if request.method != "GET" or response.status_code != 200:
                 return response
             etag = strong_etag(bytes(response.body))
@@ -97,6 +103,5 @@ def connect_router(*, tags: list[str | Enum]) -> APIRouter:
         prefix=PREFIX,
         tags=tags,
         route_class=ConnectRoute,
-        dependencies=[Depends(connect_access)],
         responses=_responses(),
     )

@@ -57,7 +57,7 @@ async def get_leaderboard(
     leaderboard_id: FilterId = None,
     period: PeriodParam = None,
 ) -> ConnectLeaderboard:
-    scope = await _scope(container, principal.environment_id, campaign_id, period)
+    scope = Scope(principal.environment_id, campaign_id, period, published=True)
     return ConnectLeaderboard.of(await container.standings.leaderboard(scope, leaderboard_id))
 
 
@@ -72,7 +72,7 @@ async def list_participants(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> ListResponse[ConnectProgress]:
-    scope = await _scope(container, principal.environment_id, campaign_id, period)
+    scope = Scope(principal.environment_id, campaign_id, period, published=True)
     page = await container.standings.participants(scope, limit=limit, cursor=cursor)
     return ListResponse[ConnectProgress].of(page, ConnectProgress.of)
 
@@ -85,13 +85,5 @@ async def get_progress(
     container: AppContainer,
     period: PeriodParam = None,
 ) -> ConnectProgress:
-    scope = await _scope(container, principal.environment_id, campaign_id, period)
+    scope = Scope(principal.environment_id, campaign_id, period, published=True)
     return ConnectProgress.of(await container.standings.progress(scope, user_id))
-
-
-async def _scope(
-    container: AppContainer, environment_id: str, campaign_id: str, period: date | None
-) -> Scope:
-    # Drafts are not published: Connect sees them as absent.
-    await container.campaigns.get(environment_id, campaign_id, published=True)
-    return Scope(environment_id, campaign_id, period)
