@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx
 import orjson
-from signed_push import pusher
+from crm_source import crm_with_reps, pusher
 from sqlalchemy import Connection, select
 
 from plaudit.app import create_app
@@ -132,33 +132,8 @@ async def in_parallel(jobs: list[Callable[[], Awaitable[None]]], concurrency: in
 
 
 async def environment(container: Container, name: str, people: int) -> tuple[str, str, Source]:
-    org = await container.tenancy.create_organization(name)
-    env = org.environment_ids[Environment.PRODUCTION]
-    now = container.clock.now()
-    rows = [
-        {
-            "id": new_id("usr"),
-            "environment_id": env,
-            "email": f"rep{i}@example.com",
-            "name": f"Rep {i}",
-            "time_zone": "UTC",
-            "status": "active",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(people)
-    ]
-    await container.db.write(lambda c: c.execute(employees.insert(), rows))
-    created = await container.ingest_sources.create(
-        env,
-        name="CRM",
-        kind="webhook",
-        record_type="transaction",
-        template=TEMPLATE,
-        verification={"type": "hmac", "header": "x-signature"},
-        dedupe={"type": "none"},
-    )
-    return org.id, env, created.source
+    crm = await crm_with_reps(container, name, people, TEMPLATE, {"type": "none"})
+    return crm.organization_id, crm.environment_id, crm.source
 
 
 async def start_campaigns(container: Container, env: str, count: int, interval_s: int) -> list[str]:

@@ -38,13 +38,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from signed_push import pusher
+from crm_source import crm_with_reps, pusher
 from sqlalchemy import JSON, Column, Connection, MetaData, String, Table, func, select, text
 
 from plaudit.app import build_container, running
 from plaudit.app_container import Container
 from plaudit.config import Settings
-from plaudit.domain.api_keys import Environment
 from plaudit.domain.ids import new_id
 from plaudit.ingest.models import Source
 from plaudit.ingest.transactions import decimal_text
@@ -129,33 +128,9 @@ def bare_transaction(
 
 
 async def setup(container: Container) -> tuple[str, Source]:
-    org = await container.tenancy.create_organization("Bench")
-    env = org.environment_ids[Environment.PRODUCTION]
-    now = container.clock.now()
-    rows = [
-        {
-            "id": new_id("usr"),
-            "environment_id": env,
-            "email": f"rep{i}@example.com",
-            "name": f"Rep {i}",
-            "time_zone": "UTC",
-            "status": "active",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(EMPLOYEES)
-    ]
-    await container.db.write(lambda c: c.execute(employees.insert(), rows))
-    created = await container.ingest_sources.create(
-        env,
-        name="CRM",
-        kind="webhook",
-        record_type="transaction",
-        template=TEMPLATE,
-        verification={"type": "hmac", "header": "x-signature"},
-        dedupe={"type": "path", "path": "$.Id"},
-    )
-    return env, created.source
+    dedupe = {"type": "path", "path": "$.Id"}
+    crm = await crm_with_reps(container, "Bench", EMPLOYEES, TEMPLATE, dedupe)
+    return crm.environment_id, crm.source
 
 
 async def measure(
