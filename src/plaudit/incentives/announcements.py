@@ -45,7 +45,8 @@ from plaudit.domain.incentive_rules import (
 from plaudit.engagement.directory import load_employees
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.incentives.definition import ATTAINMENT, MilestoneDefinition
-from plaudit.incentives.progress import LiveCampaign, Moved, Touched, all_values
+from plaudit.incentives.progress import LiveCampaign, Moved, all_values
+from plaudit.incentives.progress_rows import Touched
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import group_members
