@@ -40,6 +40,7 @@ from plaudit.domain.incentive_rules import Aggregate, MetricDefinition, distinct
 from plaudit.incentives import distinct_values
 from plaudit.incentives.definition import CampaignDefinition, definition_from_row
 from plaudit.incentives.progress_rows import (
+    Entry,
     State,
     Touched,
     aggregate,
@@ -49,7 +50,7 @@ from plaudit.incentives.progress_rows import (
     value,
     write_states,
 )
-from plaudit.ingest.transactions import TransactionChange, TransactionState
+from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import (
     campaign_distinct_values,
     campaign_participants,
@@ -150,28 +151,13 @@ def apply_batch(
             mine = by_metric.get(metric.key)
             if mine is None:
                 continue
-            found = state.get(metric.key)
-            if found is None:
-                total, count, top, distinct = ZERO, 0, None, 0
-            else:
-                total, count = Decimal(found[0]), found[1]
-                top = None if found[2] is None else Decimal(found[2])
-                distinct = found[3]
-            for sign, amount, _ in mine:
-                if sign > 0:
-                    total += amount
-                    count += 1
-                    top = amount if top is None or amount > top else top
-                else:
-                    total -= amount
-                    count -= 1
-                    if metric.aggregation == "max" and (top is None or amount >= top):
-                        scans.add((*triple, metric.key))  # the maximum may have gone: re-read
+            moved, gone = _moved(state.get(metric.key), mine, metric.aggregation == "max")
+            if gone:
+                scans.add((*triple, metric.key))  # the maximum may have gone: re-read it
             if metric.distinct_attribute is not None:
-                distinct += steps.get((*triple, metric.key), 0)
-            moved = Aggregate(total, count, top, distinct)
-            new[metric.key] = entry(moved)
-            now_values[metric.key] = moved.value(metric.aggregation)
+                moved[3] += steps.get((*triple, metric.key), 0)
+            now_values[metric.key] = value(moved, metric.aggregation)
+            new[metric.key] = moved
         fresh[triple], before[triple], after[triple] = new, was, now_values
     for key, again in _rescanned(conn, by_id, scans).items():
         triple = (key[0], key[1], key[2])
@@ -181,19 +167,59 @@ def apply_batch(
     return Moved(before, after)
 
 
+def _moved(found: Entry | None, mine: Sequence[Move], is_max: bool) -> tuple[Entry, bool]:
+    """An entry with a metric's moves applied (its max text as it was), and whether a
+    value at the maximum was taken away (the maximum must then be re-read)."""
+    if found is None:
+        total, count, top, distinct = ZERO, 0, None, 0
+    else:
+        total, count = Decimal(found[0]), found[1]
+        top = None if found[2] is None else Decimal(found[2])
+        distinct = found[3]
+    raised = False
+    gone = False
+    for sign, amount, _ in mine:
+        if sign > 0:
+            total += amount
+            count += 1
+            if top is None or amount > top:
+                top, raised = amount, True
+        else:
+            total -= amount
+            count -= 1
+            if is_max and (top is None or amount >= top):
+                gone = True
+    # str() of a Decimal reads back as the same number (cheaper than decimal_text).
+    top_text = str(top) if raised else (None if found is None else found[2])
+    return [str(total), count, top_text, distinct], gone
+
+
 def _moves(
     live: Sequence[LiveCampaign], changes: Sequence[TransactionChange]
 ) -> dict[Touched, dict[str, list[Move]]]:
+    """Each touched (campaign, period, participant)'s moves, per metric key."""
+    plans = [
+        (
+            campaign.id,
+            campaign.participants,
+            campaign.definition.schedule,
+            [
+                (m.key, m.source_metric, tuple(m.filters.items()), m.distinct_attribute)
+                for m in campaign.definition.metrics
+            ],
+        )
+        for campaign in live
+    ]
     out: dict[Touched, dict[str, list[Move]]] = {}
     periods: dict[tuple[Schedule, datetime], date | None] = {}
     for change in changes:
         for sign, state in ((-1, change.before), (1, change.after)):
             if state is None:
                 continue
-            for campaign in live:
-                if state.employee_id not in campaign.participants:
+            who, attributes = state.employee_id, state.attributes
+            for campaign_id, participants, schedule, metrics in plans:
+                if who not in participants:
                     continue
-                schedule = campaign.definition.schedule
                 memo = (schedule, state.occurred_at)
                 if memo not in periods:
                     found = schedule.period_at(state.occurred_at)
@@ -201,20 +227,18 @@ def _moves(
                 start = periods[memo]
                 if start is None:
                     continue
-                for metric in campaign.definition.metrics:
-                    if metric.takes(state.metric, state.attributes):
-                        by_metric = out.setdefault((campaign.id, start, state.employee_id), {})
-                        by_metric.setdefault(metric.key, []).append(
-                            (sign, state.value, _value_key(metric, state))
-                        )
+                by_metric: dict[str, list[Move]] | None = None
+                for key, source, filters, distinct in metrics:
+                    if source != state.metric:
+                        continue
+                    if filters and any(attributes.get(n) != v for n, v in filters):
+                        continue
+                    if by_metric is None:
+                        by_metric = out.setdefault((campaign_id, start, who), {})
+                    raw = None if distinct is None else attributes.get(distinct)
+                    found_key = None if raw is None else value_key(raw)
+                    by_metric.setdefault(key, []).append((sign, state.value, found_key))
     return out
-
-
-def _value_key(metric: MetricDefinition, state: TransactionState) -> str | None:
-    if metric.distinct_attribute is None:
-        return None
-    raw = state.attributes.get(metric.distinct_attribute)
-    return None if raw is None else value_key(raw)
 
 
 def value_key(raw: object) -> str:
