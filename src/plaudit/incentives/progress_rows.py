@@ -86,11 +86,12 @@ def read_states(conn: Connection, keys: Sequence[Touched]) -> dict[Touched, Stat
     """The stored states of `keys` (those with a row), in one query."""
     if conn.dialect.name == "sqlite":
         listed = orjson.dumps([[c, p.isoformat(), e] for c, p, e in keys]).decode()
-        rows = conn.exec_driver_sql(_SQLITE_READ, (listed,))
+        rows = conn.exec_driver_sql(_SQLITE_READ, (listed,)).all()
     else:
         columns = tuple([key[i] for key in keys] for i in range(3))
-        rows = conn.exec_driver_sql(_POSTGRES_READ, columns)
-    return {keys[index]: orjson.loads(metrics) for index, metrics in rows}
+        rows = conn.exec_driver_sql(_POSTGRES_READ, columns).all()
+    loads = orjson.loads
+    return {keys[index]: loads(metrics) for index, metrics in rows}
 
 
 def write_states(conn: Connection, states: Mapping[Touched, State], now: datetime) -> None:

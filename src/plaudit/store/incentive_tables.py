@@ -77,6 +77,7 @@ campaign_progress = Table(
     Column("metrics", Text(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("campaign_id", "period_start", "employee_id"),
+    sqlite_with_rowid=False,  # SQLite: one B-tree per write (no rowid table beside the key)
 )
 
 campaign_distinct_values = Table(
@@ -89,6 +90,7 @@ campaign_distinct_values = Table(
     Column("value_key", String(100), nullable=False),  # the value, or a digest of a long one
     Column("count", Integer, nullable=False),  # active transactions carrying it (> 0)
     PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "metric_key", "value_key"),
+    sqlite_with_rowid=False,
 )
 
 campaign_milestones = Table(

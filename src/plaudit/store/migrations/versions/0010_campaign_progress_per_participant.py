@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "campaign_id", "period_start", "employee_id", name=op.f("pk_campaign_progress")
         ),
+        sqlite_with_rowid=False,
     )
     folded = _FOLDED["postgresql" if _postgres() else "sqlite"]
     op.execute(
@@ -63,6 +64,39 @@ def upgrade() -> None:
         "FROM campaign_progress_old GROUP BY campaign_id, period_start, employee_id"
     )
     op.drop_table("campaign_progress_old")
+    if not _postgres():
+        _distinct_values_without_rowid()
+
+
+def _distinct_values_without_rowid() -> None:
+    """SQLite: the counted distinct values keyed by their primary key alone (one B-tree to
+    write per value instead of a table and its key index)."""
+    _aside("campaign_distinct_values")
+    op.create_table(
+        "campaign_distinct_values",
+        sa.Column("campaign_id", sa.String(length=40), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("employee_id", sa.String(length=40), nullable=False),
+        sa.Column("metric_key", sa.String(length=100), nullable=False),
+        sa.Column("value_key", sa.String(length=100), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_distinct_values_campaign_id_campaigns"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "campaign_id",
+            "period_start",
+            "employee_id",
+            "metric_key",
+            "value_key",
+            name=op.f("pk_campaign_distinct_values"),
+        ),
+        sqlite_with_rowid=False,
+    )
+    op.execute("INSERT INTO campaign_distinct_values SELECT * FROM campaign_distinct_values_old")
+    op.drop_table("campaign_distinct_values_old")
 
 
 def downgrade() -> None:
