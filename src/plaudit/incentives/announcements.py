@@ -51,6 +51,9 @@ from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import group_members
 from plaudit.store.incentive_tables import campaign_milestones, leaderboards
 
+ZERO = Decimal(0)
+_NO_TARGETS: Mapping[str, Decimal] = {}
+
 
 def participant_attainment(
     campaign: LiveCampaign, values: Mapping[str, Decimal], who: str
@@ -64,10 +67,6 @@ def participant_attainment(
         total += attainment(values[m.key], targets.get(m.key, m.target)) * m.weight
         weights += m.weight
     return total / weights if weights > 0 else ZERO
-
-
-ZERO = Decimal(0)
-_NO_TARGETS: Mapping[str, Decimal] = {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ The rows of 0006 (one per metric) are folded into the new ones in SQL, so the li
 carry across as they were: `metrics` is the JSON text metric key -> [sum, count, max,
 distinct count], and `updated_at` the latest of the metrics'. The old table is renamed out
 of the way first (on PostgreSQL its primary key index too: index names are per schema).
+On SQLite both the new rows and the counted distinct values are WITHOUT ROWID tables (a
+write touches one B-tree, not a table and its key index); a downgrade leaves the distinct
+values so, which holds the same rows.
 """
 
 from __future__ import annotations
