@@ -12,7 +12,8 @@ earlier, still open month) and 1 % delete one. It prints:
   * transactions/s store only (an environment without campaigns) and live (K active
     campaigns over P participants: a filtered SUM, MAX and COUNT DISTINCT each, three
     milestones, a top-10 board by the SUM and one by attainment; half of them monthly),
-    and the ratio live / store only;
+    and the ratio live / store only, and the process's CPU time per transaction for both
+    (steadier than throughput on a shared machine);
   * settle: from the last load until no board waits for its coalescing interval
     (`--interval` seconds) to be announced;
   * Connect leaderboard reads over HTTP (ASGI, a `connect:read` key), R reads with
@@ -286,8 +287,12 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
         await quiet(bodies(f"{run}w", args.batch, args.batch, args.people)[0])
         await busy(bodies(f"{run}w", args.batch, args.batch, args.people)[0])
         work = bodies(run, args.transactions, args.batch, args.people)
+        cpu_before = time.process_time()
         store_s = await in_parallel([lambda b=b: quiet(b) for b in work], args.concurrency)
+        store_cpu_s = time.process_time() - cpu_before
+        cpu_before = time.process_time()
         live_s = await in_parallel([lambda b=b: busy(b) for b in work], args.concurrency)
+        live_cpu_s = time.process_time() - cpu_before
         settle_s = await settle(container, busy_env)
         cpu_before = time.process_time()
         read_s, latencies = await read_boards(client, key.secret, ids, args)
@@ -327,6 +332,8 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
     return {
         "store": args.transactions / store_s,
         "live": args.transactions / live_s,
+        "store_cpu_us": store_cpu_s / args.transactions * 1e6,
+        "live_cpu_us": live_cpu_s / args.transactions * 1e6,
         "settle_s": settle_s,
         "reads": args.reads / read_s,
         "p50_ms": statistics.median(ordered) * 1000,
@@ -341,6 +348,11 @@ def rows_of(name: str, f: dict[str, float]) -> list[tuple[str, str, str]]:
     return [
         (f"{name}: store only (tx/s)", f"{f['store']:,.0f}", "1.00x"),
         (f"{name}: live campaigns (tx/s)", f"{f['live']:,.0f}", f"{f['live'] / f['store']:.2f}x"),
+        (
+            f"{name}: CPU per transaction, store only / live (us)",
+            f"{f['store_cpu_us']:,.0f} / {f['live_cpu_us']:,.0f}",
+            f"{f['live_cpu_us'] / f['store_cpu_us']:.2f}x",
+        ),
         (f"{name}: settle after the last load (s)", f"{f['settle_s']:.2f}", ""),
         (f"{name}: Connect leaderboard reads/s", f"{f['reads']:,.0f}", ""),
         (f"{name}: leaderboard read p50 / p99 (ms)", f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f}", ""),

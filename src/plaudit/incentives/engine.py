@@ -30,11 +30,11 @@ from plaudit.incentives.milestone_rewards import pay_milestone
 from plaudit.incentives.progress import (
     LiveCampaign,
     Moved,
-    Touched,
     apply_batch,
     rebuild,
     rebuild_participants,
 )
+from plaudit.incentives.progress_rows import Touched
 from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import campaigns, leaderboards
 

@@ -1,4 +1,5 @@
-"""Live progress: per (campaign, period, participant, metric) running aggregates.
+"""Live progress: per (campaign, period, participant, metric) running aggregates, stored one
+row per (campaign, period, participant) (`progress_rows`).
 
 Two ways to the same numbers, and a test holds them equal:
 
@@ -6,8 +7,9 @@ Two ways to the same numbers, and a test holds them equal:
   `after` in, inside the loading transaction. SUM, COUNT and AVG move by the delta; MAX
   rises with what is added, and is re-read from `transactions` only when a value at the
   current maximum is taken away; COUNT DISTINCT moves by the values whose count in
-  `campaign_distinct_values` goes from 0 or to 0. Per batch: one read of the touched
-  progress, one of the touched distinct values, and executemany writes.
+  `campaign_distinct_values` goes from 0 or to 0. Per batch: one upsert of the touched
+  distinct values (returning their counts), one read of the touched progress rows, one
+  write of those that changed.
 * `recompute` (from scratch): folds every active transaction of the campaign's participants.
 
 Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
@@ -31,13 +33,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, delete, select, text
+from sqlalchemy import Connection, delete, select, text
 
 from plaudit.domain.incentive_periods import Schedule
 from plaudit.domain.incentive_rules import Aggregate, MetricDefinition, distinct_key, fold
+from plaudit.incentives import distinct_values
 from plaudit.incentives.definition import CampaignDefinition, definition_from_row
-from plaudit.ingest.transactions import TransactionChange, TransactionState, decimal_text
-from plaudit.store.bulk import bulk_upsert
+from plaudit.incentives.progress_rows import (
+    Entry,
+    State,
+    Touched,
+    aggregate,
+    entry,
+    read_states,
+    stored_states,
+    value,
+    write_states,
+)
+from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import (
     campaign_distinct_values,
     campaign_participants,
@@ -46,10 +59,8 @@ from plaudit.store.incentive_tables import (
 )
 from plaudit.store.ingest_tables import transactions
 from plaudit.store.membership import one_of
-from plaudit.store.probe import rows_by_keys
 
 ProgressKey = tuple[str, date, str, str]  # campaign, period start, employee, metric key
-Touched = tuple[str, date, str]  # campaign, period start, employee
 DistinctKey = tuple[str, date, str, str, str]  # a progress key and a value key
 ZERO = Decimal(0)
 EMPTY = Aggregate()
@@ -123,48 +134,92 @@ def apply_batch(
     if not moves:
         return Moved({}, {})
     by_id = {campaign.id: campaign for campaign in live}
-    touched = {(k[0], k[1], k[2]) for k in moves}
-    _lock(conn, sorted({k[2] for k in moves}))
-    current = _read_touched(conn, touched)
-    counts = _distinct_counts(conn, moves)
-    fresh: dict[ProgressKey, Aggregate] = {}
+    _lock(conn, sorted({triple[2] for triple in moves}))
+    steps = distinct_values.move(conn, _net_distinct(moves))
+    current = read_states(conn, list(moves))
+    fresh: dict[Touched, State] = {}
+    before: dict[Touched, dict[str, Decimal]] = {}
+    after: dict[Touched, dict[str, Decimal]] = {}
     scans: set[ProgressKey] = set()
-    for key, mine in moves.items():
-        metric = by_id[key[0]].definition.metric(key[3])
-        before = current.get(key, EMPTY)
-        total, count, top, distinct = before.sum, before.count, before.max, before.distinct
-        for sign, value, _ in mine:
-            if sign > 0:
-                total += value
-                count += 1
-                top = value if top is None or value > top else top
-            else:
-                total -= value
-                count -= 1
-                if metric.aggregation == "max" and (top is None or value >= top):
-                    scans.add(key)  # the maximum may have gone: re-read it
-        if metric.distinct_attribute is not None:
-            distinct += counts.moved(key)
-        fresh[key] = Aggregate(total, count, top, distinct)
-    fresh.update(_rescanned(conn, by_id, scans))
-    _store_many(conn, {k: a for k, a in fresh.items() if a != current.get(k)}, now)
-    counts.store(conn)
-    return _moved(by_id, touched, current, fresh)
+    for triple, by_metric in moves.items():
+        metrics = by_id[triple[0]].definition.metrics
+        state = current.get(triple, {})
+        was = {m.key: value(state.get(m.key), m.aggregation) for m in metrics}
+        now_values = dict(was)
+        new = dict(state)
+        for metric in metrics:
+            mine = by_metric.get(metric.key)
+            if mine is None:
+                continue
+            moved, gone = _moved(state.get(metric.key), mine, metric.aggregation == "max")
+            if gone:
+                scans.add((*triple, metric.key))  # the maximum may have gone: re-read it
+            if metric.distinct_attribute is not None:
+                moved[3] += steps.get((*triple, metric.key), 0)
+            now_values[metric.key] = value(moved, metric.aggregation)
+            new[metric.key] = moved
+        fresh[triple], before[triple], after[triple] = new, was, now_values
+    for key, again in _rescanned(conn, by_id, scans).items():
+        triple = (key[0], key[1], key[2])
+        fresh[triple][key[3]] = entry(again)
+        after[triple][key[3]] = again.value(by_id[key[0]].definition.metric(key[3]).aggregation)
+    write_states(conn, {t: s for t, s in fresh.items() if s != current.get(t)}, now)
+    return Moved(before, after)
+
+
+def _moved(found: Entry | None, mine: Sequence[Move], is_max: bool) -> tuple[Entry, bool]:
+    """An entry with a metric's moves applied (its max text as it was), and whether a
+    value at the maximum was taken away (the maximum must then be re-read)."""
+    if found is None:
+        total, count, top, distinct = ZERO, 0, None, 0
+    else:
+        total, count = Decimal(found[0]), found[1]
+        top = None if found[2] is None else Decimal(found[2])
+        distinct = found[3]
+    raised = False
+    gone = False
+    for sign, amount, _ in mine:
+        if sign > 0:
+            total += amount
+            count += 1
+            if top is None or amount > top:
+                top, raised = amount, True
+        else:
+            total -= amount
+            count -= 1
+            if is_max and (top is None or amount >= top):
+                gone = True
+    # str() of a Decimal reads back as the same number (cheaper than decimal_text).
+    top_text = str(top) if raised else (None if found is None else found[2])
+    return [str(total), count, top_text, distinct], gone
 
 
 def _moves(
     live: Sequence[LiveCampaign], changes: Sequence[TransactionChange]
-) -> dict[ProgressKey, list[Move]]:
-    out: dict[ProgressKey, list[Move]] = defaultdict(list)
+) -> dict[Touched, dict[str, list[Move]]]:
+    """Each touched (campaign, period, participant)'s moves, per metric key."""
+    plans = [
+        (
+            campaign.id,
+            campaign.participants,
+            campaign.definition.schedule,
+            [
+                (m.key, m.source_metric, tuple(m.filters.items()), m.distinct_attribute)
+                for m in campaign.definition.metrics
+            ],
+        )
+        for campaign in live
+    ]
+    out: dict[Touched, dict[str, list[Move]]] = {}
     periods: dict[tuple[Schedule, datetime], date | None] = {}
     for change in changes:
         for sign, state in ((-1, change.before), (1, change.after)):
             if state is None:
                 continue
-            for campaign in live:
-                if state.employee_id not in campaign.participants:
+            who, attributes = state.employee_id, state.attributes
+            for campaign_id, participants, schedule, metrics in plans:
+                if who not in participants:
                     continue
-                schedule = campaign.definition.schedule
                 memo = (schedule, state.occurred_at)
                 if memo not in periods:
                     found = schedule.period_at(state.occurred_at)
@@ -172,18 +227,18 @@ def _moves(
                 start = periods[memo]
                 if start is None:
                     continue
-                for metric in campaign.definition.metrics:
-                    if metric.takes(state.metric, state.attributes):
-                        key = (campaign.id, start, state.employee_id, metric.key)
-                        out[key].append((sign, state.value, _value_key(metric, state)))
+                by_metric: dict[str, list[Move]] | None = None
+                for key, source, filters, distinct in metrics:
+                    if source != state.metric:
+                        continue
+                    if filters and any(attributes.get(n) != v for n, v in filters):
+                        continue
+                    if by_metric is None:
+                        by_metric = out.setdefault((campaign_id, start, who), {})
+                    raw = None if distinct is None else attributes.get(distinct)
+                    found_key = None if raw is None else value_key(raw)
+                    by_metric.setdefault(key, []).append((sign, state.value, found_key))
     return out
-
-
-def _value_key(metric: MetricDefinition, state: TransactionState) -> str | None:
-    if metric.distinct_attribute is None:
-        return None
-    raw = state.attributes.get(metric.distinct_attribute)
-    return None if raw is None else value_key(raw)
 
 
 def value_key(raw: object) -> str:
@@ -195,72 +250,15 @@ def value_key(raw: object) -> str:
     return "sha256:" + hashlib.sha256(textual.encode()).hexdigest()
 
 
-class _DistinctCounts:
-    """The touched distinct values' counts: read once, moved, written once."""
-
-    def __init__(self, stored: dict[DistinctKey, int], net: dict[DistinctKey, int]) -> None:
-        self._stored = stored
-        self._net = net
-        self._by_key: dict[ProgressKey, list[tuple[str, int]]] = defaultdict(list)
-        for (c, p, e, m, v), n in net.items():
-            self._by_key[(c, p, e, m)].append((v, n))
-
-    def moved(self, key: ProgressKey) -> int:
-        """How much the distinct count of `key` moves (values appearing minus vanishing)."""
-        step = 0
-        for value, net in self._by_key.get(key, ()):
-            old = self._stored.get((*key, value), 0)
-            step += (old + net > 0) - (old > 0)
-        return step
-
-    def store(self, conn: Connection) -> None:
-        """Write the moved counts: one upsert, and one delete for values now gone."""
-        kept, gone = [], []
-        for (c, p, e, m, v), net in self._net.items():
-            count = self._stored.get((c, p, e, m, v), 0) + net
-            if count:
-                kept.append(
-                    {
-                        "campaign_id": c,
-                        "period_start": p,
-                        "employee_id": e,
-                        "metric_key": m,
-                        "value_key": v,
-                        "count": count,
-                    }
-                )
-            else:
-                gone.append({"k_c": c, "k_p": p, "k_e": e, "k_m": m, "k_v": v})
-        bulk_upsert(conn, campaign_distinct_values, kept)
-        if gone:
-            t = campaign_distinct_values.c
-            conn.execute(
-                campaign_distinct_values.delete().where(
-                    t.campaign_id == bindparam("k_c"),
-                    t.period_start == bindparam("k_p"),
-                    t.employee_id == bindparam("k_e"),
-                    t.metric_key == bindparam("k_m"),
-                    t.value_key == bindparam("k_v"),
-                ),
-                gone,
-            )
-
-
-def _distinct_counts(
-    conn: Connection, moves: Mapping[ProgressKey, Sequence[Move]]
-) -> _DistinctCounts:
+def _net_distinct(moves: Mapping[Touched, Mapping[str, Sequence[Move]]]) -> dict[DistinctKey, int]:
+    """Each touched distinct value's net change in count (those that move)."""
     net: dict[DistinctKey, int] = defaultdict(int)
-    for key, mine in moves.items():
-        for sign, _, value in mine:
-            if value is not None:
-                net[(*key, value)] += sign
-    net = {key: n for key, n in net.items() if n}
-    stored: dict[DistinctKey, int] = {}
-    if net:
-        names = ("campaign_id", "period_start", "employee_id", "metric_key", "value_key")
-        rows = rows_by_keys(conn, campaign_distinct_values, names, net, (*names, "count"))
-        stored = {(c, p, e, m, v): n for c, p, e, m, v, n in rows}
-    return _DistinctCounts(stored, net)
+    for (c, p, e), by_metric in moves.items():
+        for metric_key, mine in by_metric.items():
+            for sign, _, found in mine:
+                if found is not None:
+                    net[(c, p, e, metric_key, found)] += sign
+    return {key: n for key, n in net.items() if n}
 
 
 def _rescanned(
@@ -277,77 +275,16 @@ def _rescanned(
     return out
 
 
-def _moved(
-    by_id: Mapping[str, LiveCampaign],
-    touched: set[Touched],
-    current: Mapping[ProgressKey, Aggregate],
-    fresh: Mapping[ProgressKey, Aggregate],
-) -> Moved:
-    before: dict[Touched, dict[str, Decimal]] = {}
-    after: dict[Touched, dict[str, Decimal]] = {}
-    for triple in touched:
-        was, now = {}, {}
-        for metric in by_id[triple[0]].definition.metrics:
-            key = (*triple, metric.key)
-            old = current.get(key, EMPTY)
-            was[metric.key] = old.value(metric.aggregation)
-            now[metric.key] = fresh.get(key, old).value(metric.aggregation)
-        before[triple], after[triple] = was, now
-    return Moved(before, after)
-
-
-def _read_touched(conn: Connection, touched: set[Touched]) -> dict[ProgressKey, Aggregate]:
-    """Every stored aggregate (all metrics) of the touched triples, in one query."""
-    rows = rows_by_keys(
-        conn,
-        campaign_progress,
-        ("campaign_id", "period_start", "employee_id"),
-        touched,
-        (
-            "campaign_id",
-            "period_start",
-            "employee_id",
-            "metric_key",
-            "sum",
-            "count",
-            "max",
-            "distinct_count",
-        ),
-    )
-    return {
-        (c, p, e, m): Aggregate(
-            Decimal(total), count, None if top is None else Decimal(top), distinct
-        )
-        for c, p, e, m, total, count, top, distinct in rows
-    }
-
-
-def _columns(aggregate: Aggregate, now: datetime) -> dict[str, object]:
-    return {
-        "sum": decimal_text(aggregate.sum),
-        "count": aggregate.count,
-        "max": None if aggregate.max is None else decimal_text(aggregate.max),
-        "distinct_count": aggregate.distinct,
-        "updated_at": now,
-    }
-
-
-def _store_many(conn: Connection, fresh: Mapping[ProgressKey, Aggregate], now: datetime) -> None:
-    """Write aggregates, new or not, in one upsert."""
-    bulk_upsert(
-        conn,
-        campaign_progress,
-        [
-            {
-                "campaign_id": k[0],
-                "period_start": k[1],
-                "employee_id": k[2],
-                "metric_key": k[3],
-                **_columns(agg, now),
-            }
-            for k, agg in fresh.items()
-        ],
-    )
+def _store_many(
+    conn: Connection, fresh: Mapping[ProgressKey, Aggregate], now: datetime
+) -> set[Touched]:
+    """Write recomputed aggregates (where their rows were just deleted); returns their
+    triples."""
+    states: dict[Touched, State] = defaultdict(dict)
+    for (c, p, e, m), found in fresh.items():
+        states[(c, p, e)][m] = entry(found)
+    write_states(conn, states, now)
+    return set(states)
 
 
 def _lock(conn: Connection, employee_ids: Sequence[str]) -> None:
@@ -357,15 +294,6 @@ def _lock(conn: Connection, employee_ids: Sequence[str]) -> None:
     conn.execute(
         text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"),
         {"keys": keys},
-    )
-
-
-def _aggregate(row: object) -> Aggregate:
-    return Aggregate(
-        sum=Decimal(row.sum),  # type: ignore[attr-defined]
-        count=row.count,  # type: ignore[attr-defined]
-        max=None if row.max is None else Decimal(row.max),  # type: ignore[attr-defined]
-        distinct=row.distinct_count,  # type: ignore[attr-defined]
     )
 
 
@@ -431,14 +359,13 @@ def _collected(
 
 
 def stored(conn: Connection, campaign_id: str) -> dict[ProgressKey, Aggregate]:
-    """The live aggregates as stored (rows that fold to nothing are left out)."""
-    rows = conn.execute(
-        select(campaign_progress).where(campaign_progress.c.campaign_id == campaign_id)
-    )
-    out = {
-        (r.campaign_id, r.period_start, r.employee_id, r.metric_key): _aggregate(r) for r in rows
-    }
-    return {key: agg for key, agg in out.items() if agg.count}
+    """The live aggregates as stored (those that fold to nothing are left out)."""
+    out: dict[ProgressKey, Aggregate] = {}
+    for period_start, employee_id, state in stored_states(conn, campaign_id):
+        for metric_key, found in state.items():
+            if found[1]:
+                out[(campaign_id, period_start, employee_id, metric_key)] = aggregate(found)
+    return out
 
 
 def stored_distinct(conn: Connection, campaign_id: str) -> dict[DistinctKey, int]:
@@ -459,10 +386,9 @@ def rebuild(conn: Connection, campaign: LiveCampaign, now: datetime) -> set[Touc
             campaign_distinct_values.c.campaign_id == campaign.id
         )
     )
-    fresh = recompute(conn, campaign)
-    _store_many(conn, fresh, now)
-    _DistinctCounts({}, recompute_distinct(conn, campaign)).store(conn)
-    return {(k[0], k[1], k[2]) for k in fresh}
+    touched = _store_many(conn, recompute(conn, campaign), now)
+    distinct_values.insert(conn, recompute_distinct(conn, campaign))
+    return touched
 
 
 def rebuild_participants(
@@ -483,12 +409,10 @@ def rebuild_participants(
     )
     staying = [e for e in who if e in campaign.participants]
     fresh = recompute(conn, campaign, employees=staying) if staying else {}
-    _store_many(conn, fresh, now)
+    touched = _store_many(conn, fresh, now)
     if staying:
-        _DistinctCounts({}, recompute_distinct(conn, campaign, employees=staying)).store(conn)
-    return {(campaign.id, r.period_start, r.employee_id) for r in before} | {
-        (k[0], k[1], k[2]) for k in fresh
-    }
+        distinct_values.insert(conn, recompute_distinct(conn, campaign, employees=staying))
+    return {(campaign.id, r.period_start, r.employee_id) for r in before} | touched
 
 
 def values_for(
@@ -506,19 +430,10 @@ def all_values(
     employee_ids: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Decimal]]:
     """Metric values per participant (all, or those named) with progress in a period."""
-    t = campaign_progress.c
-    query = select(campaign_progress).where(
-        t.campaign_id == campaign.id, t.period_start == period_start
-    )
-    if employee_ids is not None:
-        query = query.where(t.employee_id.in_(list(employee_ids)))
     out: dict[str, dict[str, Decimal]] = {}
-    metrics = {m.key: m for m in campaign.definition.metrics}
-    for row in conn.execute(query):
-        metric = metrics.get(row.metric_key)
-        if metric is not None:
-            values = out.setdefault(row.employee_id, _zeros(campaign))
-            values[metric.key] = _aggregate(row).value(metric.aggregation)
+    metrics = campaign.definition.metrics
+    for _, employee_id, state in stored_states(conn, campaign.id, period_start, employee_ids):
+        out[employee_id] = {m.key: value(state.get(m.key), m.aggregation) for m in metrics}
     return out
 
 

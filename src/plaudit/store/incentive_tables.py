@@ -1,9 +1,11 @@
 """Incentive program tables: campaigns, participants, live progress, milestones, leaderboards,
 and payouts.
 
-`campaign_progress` holds one running aggregate per (campaign, period, participant, metric),
-updated in the transaction that loads the underlying `transactions` row; decimals are
-strings, never floats. `campaign_milestones` has one row per (campaign, period, participant,
+`campaign_progress` holds, per (campaign, period, participant), every metric's running
+aggregate in one row (`metrics`: compact JSON text, metric key -> [sum, count, max,
+distinct count], decimals as strings, never floats), updated in the transaction that loads
+the underlying `transactions` row: a batch reads and writes one row per participant touched,
+not one per metric. `campaign_milestones` has one row per (campaign, period, participant,
 threshold) ever reached: its primary key is what makes `program.milestone_reached` once-only.
 `campaign_distinct_values` counts, per aggregate of a COUNT DISTINCT metric, the active
 transactions carrying each distinct value, so the distinct count moves by delta too.
@@ -24,6 +26,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -70,13 +73,11 @@ campaign_progress = Table(
     Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
     Column("period_start", Date(), nullable=False),
     Column("employee_id", String(40), nullable=False),
-    Column("metric_key", String(100), nullable=False),
-    Column("sum", String(64), nullable=False),
-    Column("count", Integer, nullable=False),
-    Column("max", String(64), nullable=True),
-    Column("distinct_count", Integer, nullable=False),
+    # Text, not a JSON column: written and read as it is, without a codec or JSONB parsing.
+    Column("metrics", Text(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
-    PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "metric_key"),
+    PrimaryKeyConstraint("campaign_id", "period_start", "employee_id"),
+    sqlite_with_rowid=False,  # SQLite: one B-tree per write (no rowid table beside the key)
 )
 
 campaign_distinct_values = Table(
@@ -89,6 +90,7 @@ campaign_distinct_values = Table(
     Column("value_key", String(100), nullable=False),  # the value, or a digest of a long one
     Column("count", Integer, nullable=False),  # active transactions carrying it (> 0)
     PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "metric_key", "value_key"),
+    sqlite_with_rowid=False,
 )
 
 campaign_milestones = Table(
