@@ -9,7 +9,7 @@ is a thread switch, so per-row statements were what made claiming slow, not SQLi
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +18,6 @@ from sqlalchemy import ColumnElement, Connection, Select, func, select
 from plaudit.delivery.claim_queries import NOW, SATURATED, due_plain, endpoint_ready
 from plaudit.delivery.models import ClaimedMessage
 from plaudit.store.tables import endpoints, events, messages
-
-
-def loader(ids: Sequence[str], conn: Connection) -> list[ClaimedMessage]:
-    return load_claimed(conn, ids)
 
 
 def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
@@ -49,6 +45,11 @@ def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
         .where(messages.c.id.in_(list(ids)))
         .order_by(messages.c.next_attempt_at, messages.c.id)
     )
+    return messages_from_rows(rows)
+
+
+def messages_from_rows(rows: Iterable[Sequence[Any]]) -> list[ClaimedMessage]:
+    """Messages from rows of the columns `load_claimed` selects, in that order."""
     return [
         ClaimedMessage(
             id=r[0],

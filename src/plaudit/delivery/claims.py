@@ -36,7 +36,7 @@ from plaudit.delivery.claim_rows import (
     SQLITE_LOAD_JSON,
     claimed_from_sqlite,
     load_claimed,
-    loader,
+    messages_from_rows,
     sqlite_due_ids,
     sqlite_text,
 )
@@ -104,12 +104,11 @@ class Claimer:
             if conn.dialect.name == "sqlite":
                 loaded = self._claim_plain_sqlite(conn, worker, now, limit, saturated)
             else:
-                loaded = load_claimed(
-                    conn, self._claim(conn, worker, now, limit, saturated, mode="plain")
-                )
+                loaded = self._claim(conn, worker, now, limit, saturated, mode="plain")
             if len(loaded) < limit and has_fifo:
-                ids = self._claim(conn, worker, now, limit - len(loaded), saturated, mode="fifo")
-                loaded += load_claimed(conn, ids)
+                loaded += self._claim(
+                    conn, worker, now, limit - len(loaded), saturated, mode="fifo"
+                )
             return loaded
 
         loaded = await self._db.write(claim_due)
@@ -173,10 +172,10 @@ class Claimer:
         *,
         mode: str,
         endpoint_id: str | None = None,
-    ) -> list[str]:
+    ) -> list[ClaimedMessage]:
         if limit <= 0:
             return []
-        heads, claim = claim_statements(conn.dialect.name, mode, endpoint_id is not None)
+        candidates, claim = claim_statements(conn.dialect.name, mode, endpoint_id is not None)
         params: dict[str, Any] = {
             "c_now": now,
             "c_limit": limit,
@@ -187,12 +186,14 @@ class Claimer:
             "c_worker": worker,
             "c_lease_until": now + self.limits.lease,
         }
-        if heads is not None:
+        if candidates is not None:
             # The candidates first (FIFO: one index lookup per FIFO endpoint), then only those.
-            params["c_candidates"] = [row[0] for row in conn.execute(heads, params) if row[0]]
+            params["c_candidates"] = [row[0] for row in conn.execute(candidates, params) if row[0]]
             if not params["c_candidates"]:
                 return []
-        return [row[0] for row in conn.execute(claim, params)]
+        if conn.dialect.name == "postgresql":
+            return messages_from_rows(conn.execute(claim, params))
+        return load_claimed(conn, [row[0] for row in conn.execute(claim, params)])
 
     async def _claim_rate_limited(
         self, worker: str, now: datetime, limit: int, saturated: Collection[str]
@@ -224,7 +225,7 @@ class Claimer:
             if len(claimed) >= limit:
                 break
             wanted = limit - len(claimed)
-            ids, starved = await self._db.write(
+            taken, starved = await self._db.write(
                 functools.partial(
                     self._claim_with_tokens,
                     worker=worker,
@@ -233,13 +234,13 @@ class Claimer:
                     limit=wanted,
                 )
             )
-            claimed += await self._db.read_with(functools.partial(loader, ids))
+            claimed += taken
             throttled = throttled or starved
         return claimed, throttled
 
     def _claim_with_tokens(
         self, conn: Connection, *, worker: str, now: datetime, endpoint_id: str, limit: int
-    ) -> tuple[list[str], bool]:
+    ) -> tuple[list[ClaimedMessage], bool]:
         query: Select[Any] = select(
             endpoints.c.rate_limit_per_s,
             endpoints.c.rate_tokens,
@@ -256,15 +257,15 @@ class Claimer:
             elapsed = max(0.0, (now - row.rate_refilled_at).total_seconds())
             tokens = min(burst, tokens + elapsed * rate)
         allowed = min(limit, math.floor(tokens))
-        ids: list[str] = []
+        taken: list[ClaimedMessage] = []
         if allowed > 0:
-            ids = self._claim(
+            taken = self._claim(
                 conn, worker, now, allowed, (), mode="fifo" if row.fifo else "plain",
                 endpoint_id=endpoint_id,
             )  # fmt: skip
         conn.execute(
             update(endpoints)
             .where(endpoints.c.id == endpoint_id)
-            .values(rate_tokens=tokens - len(ids), rate_refilled_at=now)
+            .values(rate_tokens=tokens - len(taken), rate_refilled_at=now)
         )
-        return ids, allowed < limit
+        return taken, allowed < limit

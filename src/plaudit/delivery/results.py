@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Integer, bindparam, func, select, text, update
 
 from plaudit.delivery.claim_queries import CIRCUIT_THRESHOLD
 from plaudit.delivery.models import AttemptResult, ClaimedMessage, Outcome
@@ -27,6 +27,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.tables import endpoints, message_attempts, messages
+from plaudit.store.types import UtcDateTime
 
 MAX_CIRCUIT_PAUSE = timedelta(minutes=2)
 _ERROR_CHARS = 500
@@ -220,34 +221,42 @@ def circuit_pause(consecutive_failures: int) -> timedelta:
     return min(timedelta(seconds=2**exponent), MAX_CIRCUIT_PAUSE)
 
 
+# PostgreSQL: the batch's ids as one array (one prepared statement whatever the batch
+# size), found by primary key whatever the statistics say. Compared plainly, a table whose
+# statistics predate a burst (autovacuum runs a minute later at best) let the planner read
+# every pending row of the due index and test each against the whole id list: 50-150 ms
+# per batch of 500 with a 20 000 backlog. So the pending guard is wrapped in IS TRUE, which
+# no index can serve, and the ids come through a subquery, whose array the planner sizes
+# as small (a known array of 500 made a sequential scan look cheaper than the key).
+PG_SUCCESS = """
+UPDATE messages SET status = 'succeeded', attempt_count = attempt_count + 1,
+    schedule_position = schedule_position + 1, next_attempt_at = NULL, lease_owner = NULL,
+    lease_expires_at = NULL, last_status_code = :b_code, last_error = NULL,
+    updated_at = :b_now
+WHERE id = ANY(ARRAY(SELECT unnest(CAST(:b_ids AS varchar[]))))
+  AND (status = 'pending') IS TRUE
+"""
+_PG_SUCCESS = text(PG_SUCCESS).bindparams(
+    bindparam("b_code", type_=Integer()), bindparam("b_now", type_=UtcDateTime())
+)
+# The same guard, for the same reason, on the per-message failure update.
+_STILL_PENDING = (messages.c.status == "pending").is_(True)
+
+
 def _record_successes_by_code(conn: Connection, successes: list[dict[str, Any]]) -> None:
     """One UPDATE per distinct status code (usually one), not one per message."""
     by_code: dict[int | None, list[str]] = defaultdict(list)
     for row in successes:
         by_code[row["b_code"]].append(row["b_id"])
     for code, ids in by_code.items():
-        conn.execute(
-            update(messages)
-            .where(messages.c.id.in_(ids), messages.c.status == "pending")
-            .values(
-                status="succeeded",
-                attempt_count=messages.c.attempt_count + 1,
-                schedule_position=messages.c.schedule_position + 1,
-                next_attempt_at=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                last_status_code=code,
-                last_error=None,
-                updated_at=successes[0]["b_now"],
-            )
-        )
+        conn.execute(_PG_SUCCESS, {"b_code": code, "b_now": successes[0]["b_now"], "b_ids": ids})
 
 
 _FAILURE_UPDATE = (
     update(messages)
     .where(
         messages.c.id == bindparam("b_id"),
-        messages.c.status == "pending",
+        _STILL_PENDING,
         messages.c.lease_owner == bindparam("b_worker"),
     )
     .values(
