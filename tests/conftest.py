@@ -35,10 +35,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         path: Path = tmp_path_factory.mktemp("db") / "plaudit-test.db"
         yield f"sqlite:///{path}"
         return
-    yield from _fresh_postgres_database(configured)
+    yield from fresh_postgres_database(configured)
 
 
-def _fresh_postgres_database(configured: str) -> Iterator[str]:
+def fresh_postgres_database(configured: str) -> Iterator[str]:
+    """A new, empty database on the configured server, dropped when the generator ends."""
     import asyncio
 
     admin_dsn, _ = _postgres_admin_dsn(configured)

@@ -27,16 +27,21 @@ from plaudit.config import Settings
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.domain.api_keys import Environment
 from plaudit.store.tables import message_attempts, messages
+from tests.conftest import fresh_postgres_database
 from tests.integration.receiver import Receiver
 
 PLAUDIT = str(Path(sys.executable).parent / "plaudit")
 
 
 @pytest.fixture
-def pg_url(database_url: str) -> str:
+def pg_url(database_url: str) -> Iterator[str]:
     if not database_url.startswith("postgresql"):
         pytest.skip("worker scale-out runs on PostgreSQL (set PLAUDIT_TEST_DATABASE_URL)")
-    return database_url
+    # A database of its own: a worker claims every due message of the database it serves,
+    # and retries that earlier tests left behind (receivers long gone, hanging ones) would
+    # take its capacity, so on a busy run it delivered nothing of this test's for a minute.
+    # The outage test also closes this database, not the one the other tests share.
+    yield from fresh_postgres_database(database_url)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from plaudit.events.log import EventLog
 from plaudit.store import migrate
 from plaudit.store.engagement_tables import milestone_runs
 from plaudit.store.tables import events
-from tests.conftest import _fresh_postgres_database
+from tests.conftest import fresh_postgres_database
 from tests.integration.engagement.factories import make_employee
 from tests.integration.engagement.test_milestones_exactly_once import FailingHook
 
@@ -38,7 +38,7 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("postgresql"):
-        yield from _fresh_postgres_database(database_url)
+        yield from fresh_postgres_database(database_url)
     else:
         yield f"sqlite:///{tmp_path / 'milestones.db'}"
 
