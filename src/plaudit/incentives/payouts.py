@@ -35,7 +35,7 @@ from plaudit.engagement.ledger import points_earned, post_entry
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.incentives.announcements import participant_attainment, ratio
 from plaudit.incentives.awards import WAITING, Award, rank_awards, record_award
-from plaudit.incentives.progress import LiveCampaign, load_campaign, values_for
+from plaudit.incentives.progress import LiveCampaign, all_values, load_campaign
 from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.incentive_tables import campaign_payouts, campaign_settlements, campaigns
 
@@ -75,8 +75,12 @@ def _settle(
         return None  # settled before, by this worker or another
     definition = campaign.definition
     ids: list[str] = []
+    # Every participant's values in one read: a query each made a period of a large
+    # campaign take minutes of the worker's time.
+    everyone = all_values(conn, campaign, period.start)
+    nothing = {metric.key: Decimal(0) for metric in definition.metrics}
     for who in sorted(campaign.participants):
-        values = values_for(conn, campaign, period.start, who)
+        values = everyone.get(who, nothing)
         achieved = participant_attainment(campaign, values, who)
         value = values[definition.payout.metric]
         amount = payout(
