@@ -16,9 +16,10 @@ earlier, still open month) and 1 % delete one. It prints:
     (steadier than throughput on a shared machine);
   * settle: from the last load until no board waits for its coalescing interval
     (`--interval` seconds) to be announced;
-  * Connect leaderboard reads over HTTP (ASGI, a `connect:read` key), R reads with
-    `--read-concurrency` in flight: reads/s, p50 and p99, and the process's CPU time per
-    read (the HTTP client's share included: steadier than latency on a shared machine);
+  * Connect leaderboard reads over HTTP with a `connect:read` key, served by `plaudit
+    serve` in its own process (`connect_reads.py`): R reads with 1 and with
+    `--read-concurrency` in flight, reads/s, p50 and p99, and the server's CPU per read
+    (steadier than latency on a shared machine);
   * a recompute from scratch of one campaign (every participant's progress from the
     records) beside a bare scan of the same rows; and it checks that the recompute gives
     exactly the live numbers and every board read equals the ranking recomputed.
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +41,7 @@ from typing import Any
 
 import httpx
 import orjson
+from connect_reads import served_reads
 from crm_source import crm_with_reps, pusher
 from sqlalchemy import Connection, select
 
@@ -195,28 +196,6 @@ def latest_month(transactions: int) -> str:
     return (START + timedelta(minutes=transactions)).date().replace(day=1).isoformat()
 
 
-async def read_boards(
-    client: httpx.AsyncClient, key: str, ids: list[str], args: argparse.Namespace
-) -> tuple[float, list[float]]:
-    """Reads of each campaign's first board: the monthly ones for the latest month."""
-    headers = {"Authorization": f"Bearer {key}"}
-    latencies: list[float] = []
-    month = latest_month(args.transactions)
-
-    async def one(n: int) -> None:
-        index = n % len(ids)
-        params = {"period": month} if index % 2 else {}
-        started = time.perf_counter()
-        response = await client.get(
-            f"/connect/v1/campaigns/{ids[index]}/leaderboard", params=params, headers=headers
-        )
-        latencies.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.text
-
-    jobs = [lambda n=n: one(n) for n in range(args.reads)]
-    return await in_parallel(jobs, args.read_concurrency), latencies
-
-
 async def board_tops(
     client: httpx.AsyncClient, key: str, campaign_id: str, month: str
 ) -> list[Any]:
@@ -261,7 +240,7 @@ def recomputed_tops(conn: Connection, campaign_id: str, month: str) -> list[Any]
     ]
 
 
-async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
+async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings(  # type: ignore[call-arg]
         database_url=url,
         migrate_on_start=True,
@@ -294,9 +273,6 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
         live_s = await in_parallel([lambda b=b: busy(b) for b in work], args.concurrency)
         live_cpu_s = time.process_time() - cpu_before
         settle_s = await settle(container, busy_env)
-        cpu_before = time.process_time()
-        read_s, latencies = await read_boards(client, key.secret, ids, args)
-        read_cpu_s = time.process_time() - cpu_before
 
         def scan(conn: Connection) -> float:
             started = time.perf_counter()
@@ -328,23 +304,34 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
             assert live == await container.db.read_with(
                 lambda c, i=campaign_id: recomputed_tops(c, i, month)
             ), f"a board of {campaign_id} differs from its recompute"
-    ordered = sorted(latencies)
+    # Reads of each campaign's first board (the monthly ones for the latest month), served
+    # by `plaudit serve` in its own process once the in-process app has closed the database.
+    paths = [
+        f"/connect/v1/campaigns/{campaign_id}/leaderboard" + (f"?period={month}" if i % 2 else "")
+        for i, campaign_id in enumerate(ids)
+    ]
+    reads = await served_reads(url, key.secret, paths, args.reads, [1, args.read_concurrency])
     return {
         "store": args.transactions / store_s,
         "live": args.transactions / live_s,
         "store_cpu_us": store_cpu_s / args.transactions * 1e6,
         "live_cpu_us": live_cpu_s / args.transactions * 1e6,
         "settle_s": settle_s,
-        "reads": args.reads / read_s,
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
-        "read_cpu_ms": read_cpu_s / args.reads * 1000,
+        "reads": reads,
         "scan_ms": scan_s * 1000,
         "recompute_ms": recompute_s * 1000,
     }
 
 
-def rows_of(name: str, f: dict[str, float]) -> list[tuple[str, str, str]]:
+def rows_of(name: str, f: dict[str, Any]) -> list[tuple[str, str, str]]:
+    reads: list[tuple[str, str, str]] = []
+    for r in f["reads"]:
+        where = f"{name}: leaderboard reads, {r.in_flight} in flight"
+        reads += [
+            (f"{where}: reads/s", f"{r.per_s:,.0f}", ""),
+            (f"{where}: p50 / p99 (ms)", f"{r.p50_ms:.1f} / {r.p99_ms:.1f}", ""),
+            (f"{where}: server CPU per read (ms)", f"{r.server_cpu_ms:.2f}", ""),
+        ]
     return [
         (f"{name}: store only (tx/s)", f"{f['store']:,.0f}", "1.00x"),
         (f"{name}: live campaigns (tx/s)", f"{f['live']:,.0f}", f"{f['live'] / f['store']:.2f}x"),
@@ -354,9 +341,7 @@ def rows_of(name: str, f: dict[str, float]) -> list[tuple[str, str, str]]:
             f"{f['live_cpu_us'] / f['store_cpu_us']:.2f}x",
         ),
         (f"{name}: settle after the last load (s)", f"{f['settle_s']:.2f}", ""),
-        (f"{name}: Connect leaderboard reads/s", f"{f['reads']:,.0f}", ""),
-        (f"{name}: leaderboard read p50 / p99 (ms)", f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f}", ""),
-        (f"{name}: CPU per read, client included (ms)", f"{f['read_cpu_ms']:.2f}", ""),
+        *reads,
         (f"{name}: bare scan of the rows (ms)", f"{f['scan_ms']:,.1f}", "1.00x"),
         (
             f"{name}: full recompute, 1 campaign (ms)",
