@@ -134,6 +134,6 @@ async def test_partial_indexes_are_partial_in_the_database(container: Container)
             found = await conn.execute(
                 text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
             )
-        definitions: dict[str, str] = dict(found.tuples().all())
+        definitions = {str(row[0]): str(row[1]) for row in found}
     for name in declared:
         assert " WHERE " in definitions[name].upper(), (name, definitions[name])
