@@ -304,6 +304,9 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
             assert live == await container.db.read_with(
                 lambda c, i=campaign_id: recomputed_tops(c, i, month)
             ), f"a board of {campaign_id} differs from its recompute"
+        # Periods that ended before today are paid out by the server's scheduler as soon as
+        # it starts: done here first, so the reads meet a server at rest, not catching up.
+        await container.payouts.settle()
     # Reads of each campaign's first board (the monthly ones for the latest month), served
     # by `plaudit serve` in its own process once the in-process app has closed the database.
     paths = [
