@@ -111,3 +111,32 @@ async def test_point_reads_from_several_threads_each_get_a_connection(db: Databa
         *(asyncio.to_thread(asyncio.run, db.read_point(_count)) for _ in range(3))
     )
     assert counts == [1, 1, 1]
+
+
+async def test_a_write_cancelled_while_queued_never_runs_and_the_writer_carries_on(
+    db: Database,
+) -> None:
+    # A caller may go away (a timeout, a shutdown) while its unit waits behind another: the
+    # unit must then not run, and the writer thread must survive it for everyone else.
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow(conn: Connection) -> None:
+        started.set()
+        release.wait(5)
+        conn.execute(text("INSERT INTO t (body) VALUES ('slow')"))
+
+    ahead = asyncio.ensure_future(db.write(slow))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    cancelled = asyncio.ensure_future(db.write(_insert("cancelled")))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)  # queued behind `slow`
+    cancelled.cancel()
+    release.set()
+    await ahead
+    async with asyncio.timeout(5):  # a dead writer thread would leave this waiting forever
+        await db.write(_insert("after"))  # type: ignore[arg-type]
+    bodies = await db.read_with(
+        lambda c: sorted(r[0] for r in c.execute(text("SELECT body FROM t")))
+    )
+    assert bodies == ["after", "slow"]

@@ -4,7 +4,8 @@ Async code hands the writer a *unit*: a plain function over a synchronous connec
 The thread runs every unit waiting in its queue inside one transaction, each unit in
 its own SAVEPOINT (a unit that raises is rolled back alone and its caller gets the
 exception), commits once, and then resolves the callers' futures. A group of one runs
-without the SAVEPOINT. No statement crosses
+without the SAVEPOINT; a unit whose caller was cancelled before it ran is dropped.
+No statement crosses
 the event loop, and a burst of small writes costs one commit instead of one each.
 """
 
@@ -83,7 +84,12 @@ class SqliteWriter:
                         self._queue.put(None)  # finish this group, then stop
                         break
                     group.append(job)
-                self._run_group(conn, group)
+                # A caller that went away (cancelled) before its unit ran gets nothing run;
+                # the others' futures are now running and can no longer be cancelled, so
+                # resolving them below cannot fail and take this thread down with it.
+                group = [job for job in group if job.future.set_running_or_notify_cancel()]
+                if group:
+                    self._run_group(conn, group)
 
     def _run_group(self, conn: Connection, group: list[_Job]) -> None:
         if len(group) == 1:
