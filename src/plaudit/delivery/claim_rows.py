@@ -17,39 +17,11 @@ from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from plaudit.delivery.claim_queries import NOW, SATURATED, due_plain, endpoint_ready
 from plaudit.delivery.models import ClaimedMessage
-from plaudit.store.tables import endpoints, events, messages
-
-
-def load_claimed(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
-    if not ids:
-        return []
-    if conn.dialect.name == "sqlite":
-        return load_sqlite(conn, ids)
-    rows = conn.execute(
-        select(
-            messages.c.id,
-            messages.c.environment_id,
-            messages.c.endpoint_id,
-            messages.c.event_id,
-            messages.c.event_type,
-            messages.c.attempt_count,
-            messages.c.schedule_position,
-            messages.c.was_exhausted,
-            endpoints.c.updated_at,
-            events.c.data,
-            events.c.created_at,
-            events.c.is_test,
-        )
-        .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
-        .join(events, events.c.id == messages.c.event_id)
-        .where(messages.c.id.in_(list(ids)))
-        .order_by(messages.c.next_attempt_at, messages.c.id)
-    )
-    return messages_from_rows(rows)
+from plaudit.store.tables import endpoints
 
 
 def messages_from_rows(rows: Iterable[Sequence[Any]]) -> list[ClaimedMessage]:
-    """Messages from rows of the columns `load_claimed` selects, in that order."""
+    """Messages from rows of the claimed columns (`PG_TAKE`, `_SQLITE_LOAD_ROWS`), in order."""
     return [
         ClaimedMessage(
             id=r[0],
@@ -81,9 +53,11 @@ ORDER BY m.next_attempt_at, m.id
 
 
 def load_sqlite(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
-    """The same rows as `load_claimed`, without per-row type processing: this runs per
+    """Claimed messages by id on SQLite, without per-row type processing: this runs per
     message on the hot path, and the event data stays JSON text to be spliced into the body.
     """
+    if not ids:
+        return []
     sql = _SQLITE_LOAD_ROWS.format(marks=",".join("?" * len(ids)))
     return [claimed_from_sqlite(list(r)) for r in conn.exec_driver_sql(sql, tuple(ids))]
 

@@ -35,7 +35,7 @@ from plaudit.delivery.claim_rows import (
     SQLITE_LEASE,
     SQLITE_LOAD_JSON,
     claimed_from_sqlite,
-    load_claimed,
+    load_sqlite,
     messages_from_rows,
     sqlite_due_ids,
     sqlite_text,
@@ -193,7 +193,7 @@ class Claimer:
                 return []
         if conn.dialect.name == "postgresql":
             return messages_from_rows(conn.execute(claim, params))
-        return load_claimed(conn, [row[0] for row in conn.execute(claim, params)])
+        return load_sqlite(conn, [row[0] for row in conn.execute(claim, params)])
 
     async def _claim_rate_limited(
         self, worker: str, now: datetime, limit: int, saturated: Collection[str]

@@ -4,20 +4,17 @@ a random history is loaded, taken down to 0009 and up again, and the numbers nev
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import pytest
 from alembic import command
 from sqlalchemy import Connection, select, text
-from sqlalchemy.engine import make_url
 
 from plaudit.app import create_app
 from plaudit.app_container import Container
@@ -28,6 +25,7 @@ from plaudit.incentives.progress_rows import aggregate
 from plaudit.store import migrate
 from plaudit.store.database import Database
 from plaudit.store.incentive_tables import campaign_progress
+from tests.conftest import fresh_postgres_database
 from tests.integration.engagement.factories import make_employee
 from tests.integration.incentives.helpers import start_campaign
 from tests.integration.incentives.test_recompute_matches_live import (
@@ -42,26 +40,11 @@ Numbers = dict[tuple[Any, ...], Aggregate]
 
 
 @pytest.fixture
-async def own_database(database_url: str, is_postgres: bool, tmp_path: Path) -> AsyncIterator[str]:
+def own_database(database_url: str, is_postgres: bool, tmp_path: Path) -> Iterator[str]:
     if not is_postgres:
         yield f"sqlite:///{tmp_path / 'migrating.db'}"
         return
-    parsed = make_url(database_url)
-    admin_dsn = parsed.set(database="postgres").render_as_string(hide_password=False)
-    name = f"plaudit_migrate_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(admin_dsn)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        admin = await asyncpg.connect(admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+    yield from fresh_postgres_database(database_url)
 
 
 async def downgrade(db: Database, revision: str) -> None:
