@@ -1,10 +1,11 @@
-"""PostgreSQL claims stay proportional to the batch, whatever the planner's statistics say.
+"""Claims and result writes stay proportional to the batch, whatever the planners think.
 
-A backlog that just arrived has stale statistics (autovacuum analyzes a minute later at
-best). The statement that locks, leases and loads claimed messages is driven by the
-candidate ids through primary keys, so it never reads the due index or whole tables: the
-form it replaced filtered every due row against the whole candidate list (hundreds of ms
-per claim with a 20 000 backlog). Checked on the plan PostgreSQL actually chooses.
+A backlog that just arrived has stale statistics on PostgreSQL (autovacuum analyzes a
+minute later at best) and none at all on SQLite. The statements that lock, lease and load
+claimed messages, and that record successes, are driven by the ids through primary keys,
+so they never walk the due index or whole tables: the forms they replaced tested every due
+row against the whole id list (hundreds of ms per claim with a 20 000 backlog). Checked on
+the plans the databases actually choose.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +24,7 @@ from plaudit.app_container import Container
 from plaudit.config import Settings
 from plaudit.delivery.claim_queries import PG_TAKE
 from plaudit.delivery.endpoint_models import EndpointSpec
-from plaudit.delivery.results import PG_SUCCESS
+from plaudit.delivery.results import PG_SUCCESS, SQLITE_SUCCESS
 from plaudit.domain.api_keys import Environment
 from plaudit.events.models import EventDraft
 from plaudit.store.tables import messages
@@ -127,3 +129,21 @@ async def test_recording_successes_reads_only_their_rows(plaudit: Container) -> 
         if node.get("Relation Name") == "messages" and node["Node Type"] != "ModifyTable"
     ]
     assert found == [len(ids)]  # all pending: each id found once, and nothing else read
+
+
+async def test_on_sqlite_recording_successes_goes_by_primary_key(tmp_path: Path) -> None:
+    # SQLite has no statistics here at all: left to choose, it walked the due index for
+    # every pending message and tested each against the batch.
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'plans.db'}")  # type: ignore[arg-type]
+    container = build_container(settings)
+    async with running(container, with_workers=False):
+        plan = await container.db.read_with(
+            lambda conn: [
+                row[3]
+                for row in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + SQLITE_SUCCESS, (204, "2026-12-05", '["msg_1"]')
+                )
+            ]
+        )
+    assert "SEARCH messages USING INDEX sqlite_autoindex_messages_1 (id=?)" in plan
+    assert not any("ix_messages_due" in step for step in plan), plan
