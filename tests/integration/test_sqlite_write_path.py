@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 
-from plaudit.store.database import Database
+from plaudit.store.database import Database, NotBrief
 
 
 @pytest.fixture
@@ -111,3 +112,34 @@ async def test_point_reads_from_several_threads_each_get_a_connection(db: Databa
         *(asyncio.to_thread(asyncio.run, db.read_point(_count)) for _ in range(3))
     )
     assert counts == [1, 1, 1]
+
+
+async def test_a_brief_read_runs_on_the_calling_thread_in_one_snapshot(
+    db: Database, tmp_path: Path
+) -> None:
+    await db.write(_insert("before"))
+
+    def brief(conn: Connection) -> tuple[int, int, int]:
+        first = _count(conn)
+        # Committed by another connection between the read's two statements.
+        with sqlite3.connect(tmp_path / "write-path.db") as other:
+            other.execute("INSERT INTO t (body) VALUES ('meanwhile')")
+        return first, _count(conn), threading.get_ident()
+
+    first, second, thread = await db.read_brief(brief, lambda _conn: (0, 0, 0))
+    assert (first, second) == (1, 1)
+    assert thread == threading.get_ident()
+    assert await db.read_brief(_count, _count) == 2  # the next read is a new snapshot
+
+
+async def test_a_brief_read_that_is_not_brief_is_run_in_full(db: Database) -> None:
+    await db.write(_insert("one"))
+
+    def brief(conn: Connection) -> int:
+        _count(conn)
+        raise NotBrief
+
+    def full(conn: Connection) -> int:
+        return -_count(conn)
+
+    assert await db.read_brief(brief, full) == -1

@@ -26,7 +26,7 @@ from plaudit.incentives.announcements import participant_attainment, shown_top, 
 from plaudit.incentives.campaign_cache import CampaignCache
 from plaudit.incentives.progress import LiveCampaign, load_campaign, values_for
 from plaudit.ingest.transactions import decimal_text
-from plaudit.store.database import Database
+from plaudit.store.database import Database, NotBrief
 from plaudit.store.incentive_tables import (
     campaign_milestones,
     campaign_participants,
@@ -61,9 +61,24 @@ _BOARD = select(leaderboards).where(
     leaderboards.c.campaign_id == bindparam("campaign_id"),
     leaderboards.c.id == bindparam("leaderboard_id"),
 )
+# The most entries a brief read shows (each is an employee row read on the event loop).
+_BRIEF_ENTRIES = 100
 
 
 def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = None) -> LiveCampaign:
+    row = _campaign_row(conn, scope)
+    return load_campaign(conn, row) if cache is None else cache.of_row(conn, row)
+
+
+def held_campaign_of(conn: Connection, scope: Scope, cache: CampaignCache) -> LiveCampaign:
+    """`campaign_of` for a brief read: loading a campaign is not brief (`NotBrief`)."""
+    campaign = cache.held(_campaign_row(conn, scope))
+    if campaign is None:
+        raise NotBrief
+    return campaign
+
+
+def _campaign_row(conn: Connection, scope: Scope) -> Any:
     if not can_name_anything(scope.campaign_id):
         raise NotFound(f"no campaign {scope.campaign_id!r}", code="campaign_not_found")
     row = conn.execute(
@@ -71,7 +86,7 @@ def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = No
     ).first()
     if row is None or (scope.published and row.status == "draft"):
         raise NotFound(f"no campaign {scope.campaign_id}", code="campaign_not_found")
-    return load_campaign(conn, row) if cache is None else cache.of_row(conn, row)
+    return row
 
 
 def period_of(campaign: LiveCampaign, wanted: date | None, now: datetime) -> Period:
@@ -153,8 +168,15 @@ def _reward(reward_type: str, currency: str | None, amount: Decimal) -> dict[str
 
 
 def board_of(
-    conn: Connection, campaign: LiveCampaign, period: Period, leaderboard_id: str | None
+    conn: Connection,
+    campaign: LiveCampaign,
+    period: Period,
+    leaderboard_id: str | None,
+    *,
+    brief: bool = False,
 ) -> dict[str, Any]:
+    """The board's top for the period; in a brief read (`brief`), only a short top the
+    board keeps current: ranking every participant, or a long top, is not brief."""
     if leaderboard_id is None:
         board = conn.execute(_FIRST_BOARD, {"campaign_id": campaign.id}).first()
     elif not can_name_anything(leaderboard_id):
@@ -167,6 +189,8 @@ def board_of(
         raise NotFound("no such leaderboard in this campaign", code="leaderboard_not_found")
     # The top N the board keeps current; ranked in full only when it keeps none.
     kept = shown_top(board, period.start)
+    if brief and (kept is None or len(kept) > _BRIEF_ENTRIES):
+        raise NotBrief
     if kept is None:
         ranked = top(standings(conn, campaign, period.start, board), board.top_n)
         kept = [[e.rank, e.participant, decimal_text(e.value)] for e in ranked]
@@ -228,9 +252,15 @@ class Standings:
         return await self._db.read_with(unit)
 
     async def leaderboard(self, scope: Scope, leaderboard_id: str | None) -> dict[str, Any]:
-        def unit(conn: Connection) -> dict[str, Any]:
+        # Most reads find the campaign held and a top the board keeps: a brief read.
+        def brief(conn: Connection) -> dict[str, Any]:
+            campaign = held_campaign_of(conn, scope, self._cache)
+            period = period_of(campaign, scope.period, self._now())
+            return board_of(conn, campaign, period, leaderboard_id, brief=True)
+
+        def full(conn: Connection) -> dict[str, Any]:
             campaign = campaign_of(conn, scope, self._cache)
             period = period_of(campaign, scope.period, self._now())
             return board_of(conn, campaign, period, leaderboard_id)
 
-        return await self._db.read_with(unit)
+        return await self._db.read_brief(brief, full)

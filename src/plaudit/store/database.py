@@ -38,6 +38,11 @@ T = TypeVar("T")
 _READ_THREADS = 4
 
 
+class NotBrief(Exception):
+    """Raised by a brief read's unit that finds more to do than a brief read may: the
+    read is then run in full, on a reader thread (`Database.read_brief`)."""
+
+
 def after_commit(conn: AsyncConnection | Connection, callback: Callable[[], None]) -> None:
     """Run `callback` once the current write transaction has committed (never on rollback)."""
     conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
@@ -161,6 +166,26 @@ class Database:
             return self._threads.read_point(unit)
         return await self.read_with(unit)
 
+    async def read_brief(
+        self, brief: Callable[[Connection], T], full: Callable[[Connection], T]
+    ) -> T:
+        """A read of a few statements over a few rows each, in one snapshot, on a hot
+        request path: `brief`, or `full` when `brief` raises `NotBrief`.
+
+        On SQLite `brief` runs right here on the calling thread, in a read transaction of
+        its own connection: the hop to a reader thread costs more CPU than such a read,
+        and more again when requests contend for the GIL with the reader threads. It
+        blocks the event loop while it runs, so it must refuse (`NotBrief`) whatever could
+        take long: a scan, a parse, many rows. `full` then runs as `read_with` does, from
+        the start, in a snapshot of its own. On PostgreSQL only `full` runs.
+        """
+        if self._threads is not None:
+            try:
+                return self._threads.read_brief(brief)
+            except NotBrief:
+                pass
+        return await self.read_with(full)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only snapshot."""
@@ -205,18 +230,36 @@ class _SqliteThreads:
             **engine_options,
         )
         _install_sqlite_pragmas(self._point_engine, begin=None)
-        self._point_local = threading.local()
-        self._point_connections: list[Connection] = []
-        self._point_lock = threading.Lock()
+        self._brief_engine = create_engine(
+            sync_url,
+            poolclass=NullPool,
+            connect_args={"check_same_thread": False},
+            **engine_options,
+        )
+        _install_sqlite_pragmas(self._brief_engine, begin="BEGIN")
+        self._local = threading.local()
+        self._local_connections: list[Connection] = []
+        self._local_lock = threading.Lock()
 
     def read_point(self, unit: Callable[[Connection], T]) -> T:
-        conn: Connection | None = getattr(self._point_local, "conn", None)
-        if conn is None:
-            conn = self._point_local.conn = self._point_engine.connect()
-            with self._point_lock:
-                self._point_connections.append(conn)
+        conn = self._own_connection("point", self._point_engine)
         with conn.begin():
             return unit(conn)
+
+    def read_brief(self, unit: Callable[[Connection], T]) -> T:
+        conn = self._own_connection("brief", self._brief_engine)
+        with conn.begin():
+            return unit(conn)
+
+    def _own_connection(self, name: str, engine: Engine) -> Connection:
+        """This thread's connection to `engine`, opened on first use."""
+        conn: Connection | None = getattr(self._local, name, None)
+        if conn is None:
+            conn = engine.connect()
+            setattr(self._local, name, conn)
+            with self._local_lock:
+                self._local_connections.append(conn)
+        return conn
 
     async def read(self, unit: Callable[[Connection], T]) -> T:
         def run() -> T:
@@ -230,8 +273,9 @@ class _SqliteThreads:
         self.writer.close()
         self._pool.shutdown(wait=True)
         self._reader.dispose()
-        with self._point_lock:
-            for conn in self._point_connections:
+        with self._local_lock:
+            for conn in self._local_connections:
                 conn.close()
-            self._point_connections.clear()
+            self._local_connections.clear()
         self._point_engine.dispose()
+        self._brief_engine.dispose()
