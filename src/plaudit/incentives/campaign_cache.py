@@ -58,7 +58,8 @@ class CampaignCache:
         return campaign
 
     def held(self, row: Any) -> LiveCampaign | None:
-        """The campaign of a full `campaigns` row if held at its revision (no loading)."""
+        """The campaign of a `campaigns` row (its id and revision suffice) if held at that
+        revision: nothing is loaded."""
         held = self._held.get(row.id)
         return held[1] if held is not None and held[0] == row.revision else None
 

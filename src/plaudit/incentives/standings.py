@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound, ValidationFailed
@@ -51,6 +51,11 @@ _CAMPAIGN = select(campaigns).where(
     campaigns.c.id == bindparam("campaign_id"),
     campaigns.c.environment_id == bindparam("environment_id"),
 )
+# A held campaign needs only its revision checked: the full row parses its definition.
+_CAMPAIGN_REVISION = select(campaigns.c.id, campaigns.c.status, campaigns.c.revision).where(
+    campaigns.c.id == bindparam("campaign_id"),
+    campaigns.c.environment_id == bindparam("environment_id"),
+)
 _FIRST_BOARD = (
     select(leaderboards)
     .where(leaderboards.c.campaign_id == bindparam("campaign_id"))
@@ -72,17 +77,17 @@ def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = No
 
 def held_campaign_of(conn: Connection, scope: Scope, cache: CampaignCache) -> LiveCampaign:
     """`campaign_of` for a brief read: loading a campaign is not brief (`NotBrief`)."""
-    campaign = cache.held(_campaign_row(conn, scope))
+    campaign = cache.held(_campaign_row(conn, scope, _CAMPAIGN_REVISION))
     if campaign is None:
         raise NotBrief
     return campaign
 
 
-def _campaign_row(conn: Connection, scope: Scope) -> Any:
+def _campaign_row(conn: Connection, scope: Scope, query: Select[Any] = _CAMPAIGN) -> Any:
     if not can_name_anything(scope.campaign_id):
         raise NotFound(f"no campaign {scope.campaign_id!r}", code="campaign_not_found")
     row = conn.execute(
-        _CAMPAIGN, {"campaign_id": scope.campaign_id, "environment_id": scope.environment_id}
+        query, {"campaign_id": scope.campaign_id, "environment_id": scope.environment_id}
     ).first()
     if row is None or (scope.published and row.status == "draft"):
         raise NotFound(f"no campaign {scope.campaign_id}", code="campaign_not_found")
