@@ -47,7 +47,7 @@ class CampaignCache:
 
     def of_row(self, conn: Connection, row: Any) -> LiveCampaign:
         """The campaign of a full `campaigns` row (loaded unless held at its revision)."""
-        held = self.held(row)
+        held = self.held(row.id, row.revision)
         if held is not None:
             return held
         campaign = load_campaign(conn, row)
@@ -57,11 +57,10 @@ class CampaignCache:
             self._held[row.id] = (row.revision, campaign)
         return campaign
 
-    def held(self, row: Any) -> LiveCampaign | None:
-        """The campaign of a `campaigns` row (its id and revision suffice) if held at that
-        revision: nothing is loaded."""
-        held = self._held.get(row.id)
-        return held[1] if held is not None and held[0] == row.revision else None
+    def held(self, campaign_id: str, revision: str) -> LiveCampaign | None:
+        """The campaign if held at this revision (nothing is loaded)."""
+        held = self._held.get(campaign_id)
+        return held[1] if held is not None and held[0] == revision else None
 
 
 def new_revision() -> str:
