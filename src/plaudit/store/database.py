@@ -172,8 +172,8 @@ class Database:
         """A read of a few statements over a few rows each, in one snapshot, on a hot
         request path: `brief`, or `full` when `brief` raises `NotBrief`.
 
-        On SQLite `brief` runs right here on the calling thread, in a read transaction of
-        its own connection: the hop to a reader thread costs more CPU than such a read,
+        On SQLite `brief` runs right here on the calling thread, in a read transaction on
+        the thread's own connection (the one `read_point` uses): the hop to a reader thread costs more CPU than such a read,
         and more again when requests contend for the GIL with the reader threads. It
         blocks the event loop while it runs, so it must refuse (`NotBrief`) whatever could
         take long: a scan, a parse, many rows. `full` then runs as `read_with` does, from
@@ -230,35 +230,31 @@ class _SqliteThreads:
             **engine_options,
         )
         _install_sqlite_pragmas(self._point_engine, begin=None)
-        self._brief_engine = create_engine(
-            sync_url,
-            poolclass=NullPool,
-            connect_args={"check_same_thread": False},
-            **engine_options,
-        )
-        _install_sqlite_pragmas(self._brief_engine, begin="BEGIN")
-        self._local = threading.local()
-        self._local_connections: list[Connection] = []
-        self._local_lock = threading.Lock()
+        self._point_local = threading.local()
+        self._point_connections: list[Connection] = []
+        self._point_lock = threading.Lock()
 
     def read_point(self, unit: Callable[[Connection], T]) -> T:
-        conn = self._own_connection("point", self._point_engine)
+        conn = self._own_connection()
         with conn.begin():
             return unit(conn)
 
     def read_brief(self, unit: Callable[[Connection], T]) -> T:
-        conn = self._own_connection("brief", self._brief_engine)
+        conn = self._own_connection()
         with conn.begin():
+            # The connection is in autocommit: BEGIN straight to the driver (through
+            # SQLAlchemy's "begin" event it costs as much as a statement); the driver's
+            # commit or rollback, when the block ends, ends the transaction.
+            conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
             return unit(conn)
 
-    def _own_connection(self, name: str, engine: Engine) -> Connection:
-        """This thread's connection to `engine`, opened on first use."""
-        conn: Connection | None = getattr(self._local, name, None)
+    def _own_connection(self) -> Connection:
+        """This thread's point connection, opened on first use."""
+        conn: Connection | None = getattr(self._point_local, "conn", None)
         if conn is None:
-            conn = engine.connect()
-            setattr(self._local, name, conn)
-            with self._local_lock:
-                self._local_connections.append(conn)
+            conn = self._point_local.conn = self._point_engine.connect()
+            with self._point_lock:
+                self._point_connections.append(conn)
         return conn
 
     async def read(self, unit: Callable[[Connection], T]) -> T:
@@ -273,9 +269,8 @@ class _SqliteThreads:
         self.writer.close()
         self._pool.shutdown(wait=True)
         self._reader.dispose()
-        with self._local_lock:
-            for conn in self._local_connections:
+        with self._point_lock:
+            for conn in self._point_connections:
                 conn.close()
-            self._local_connections.clear()
+            self._point_connections.clear()
         self._point_engine.dispose()
-        self._brief_engine.dispose()
