@@ -40,7 +40,7 @@ _READ_THREADS = 4
 
 class NotBrief(Exception):
     """Raised by a brief read's unit that finds more to do than a brief read may: the
-    read is then run in full, on a reader thread (`Database.read_brief`)."""
+    read is then run in full (`Database.read_brief`)."""
 
 
 def after_commit(conn: AsyncConnection | Connection, callback: Callable[[], None]) -> None:
@@ -173,18 +173,27 @@ class Database:
         request path: `brief`, or `full` when `brief` raises `NotBrief`.
 
         On SQLite `brief` runs right here on the calling thread, in a read transaction on
-        the thread's own connection (the one `read_point` uses): the hop to a reader thread costs more CPU than such a read,
-        and more again when requests contend for the GIL with the reader threads. It
-        blocks the event loop while it runs, so it must refuse (`NotBrief`) whatever could
-        take long: a scan, a parse, many rows. `full` then runs as `read_with` does, from
-        the start, in a snapshot of its own. On PostgreSQL only `full` runs.
+        the thread's own connection (the one `read_point` uses): the hop to a reader
+        thread costs more CPU than such a read, and more again when requests contend for
+        the GIL with the reader threads. It blocks the event loop while it runs, so it
+        must refuse (`NotBrief`) whatever could take long: a scan, a parse, many rows.
+        `full` then runs as `read_with` does, from the start, in a snapshot of its own.
+        On PostgreSQL both run as `read_with` does, in one transaction: `full` only
+        after `brief` refused.
         """
         if self._threads is not None:
             try:
                 return self._threads.read_brief(brief)
             except NotBrief:
-                pass
-        return await self.read_with(full)
+                return await self.read_with(full)
+
+        def either(conn: Connection) -> T:
+            try:
+                return brief(conn)
+            except NotBrief:
+                return full(conn)
+
+        return await self.read_with(either)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
