@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 
-from plaudit.store.database import Database
+from plaudit.store.database import Database, NotBrief
 
 
 @pytest.fixture
@@ -140,3 +141,34 @@ async def test_a_write_cancelled_while_queued_never_runs_and_the_writer_carries_
         lambda c: sorted(r[0] for r in c.execute(text("SELECT body FROM t")))
     )
     assert bodies == ["after", "slow"]
+
+
+async def test_a_brief_read_runs_on_the_calling_thread_in_one_snapshot(
+    db: Database, tmp_path: Path
+) -> None:
+    await db.write(_insert("before"))
+
+    def brief(conn: Connection) -> tuple[int, int, int]:
+        first = _count(conn)
+        # Committed by another connection between the read's two statements.
+        with sqlite3.connect(tmp_path / "write-path.db") as other:
+            other.execute("INSERT INTO t (body) VALUES ('meanwhile')")
+        return first, _count(conn), threading.get_ident()
+
+    first, second, thread = await db.read_brief(brief, lambda _conn: (0, 0, 0))
+    assert (first, second) == (1, 1)
+    assert thread == threading.get_ident()
+    assert await db.read_brief(_count, _count) == 2  # the next read is a new snapshot
+
+
+async def test_a_brief_read_that_is_not_brief_is_run_in_full(db: Database) -> None:
+    await db.write(_insert("one"))
+
+    def brief(conn: Connection) -> int:
+        _count(conn)
+        raise NotBrief
+
+    def full(conn: Connection) -> int:
+        return -_count(conn)
+
+    assert await db.read_brief(brief, full) == -1

@@ -96,6 +96,8 @@ _REFS = select(employees.c.id, employees.c.external_id, employees.c.email, emplo
     employees.c.environment_id == bindparam("environment_id"),
     employees.c.id.in_(bindparam("ids", expanding=True)),
 )
+# Each row's dict built from its values: `Row._asdict` costs five times as much.
+_REF_FIELDS = tuple(column.name for column in _REFS.selected_columns)
 
 
 def employee_refs(
@@ -106,7 +108,7 @@ def employee_refs(
     wanted = list(dict.fromkeys(ids))
     askable = [employee_id for employee_id in wanted if can_name_anything(employee_id)]
     rows = conn.execute(_REFS, {"environment_id": environment_id, "ids": askable})
-    found = {row.id: row._asdict() for row in rows}
+    found = {row[0]: dict(zip(_REF_FIELDS, row, strict=True)) for row in rows}
     _refuse_unknown(wanted, found, field)
     return found
 

@@ -47,15 +47,20 @@ class CampaignCache:
 
     def of_row(self, conn: Connection, row: Any) -> LiveCampaign:
         """The campaign of a full `campaigns` row (loaded unless held at its revision)."""
-        held = self._held.get(row.id)
-        if held is not None and held[0] == row.revision:
-            return held[1]
+        held = self.held(row.id, row.revision)
+        if held is not None:
+            return held
         campaign = load_campaign(conn, row)
         with self._lock:
             if len(self._held) >= _MOST:
                 self._held.clear()
             self._held[row.id] = (row.revision, campaign)
         return campaign
+
+    def held(self, campaign_id: str, revision: str) -> LiveCampaign | None:
+        """The campaign if held at this revision (nothing is loaded)."""
+        held = self._held.get(campaign_id)
+        return held[1] if held is not None and held[0] == revision else None
 
 
 def new_revision() -> str:

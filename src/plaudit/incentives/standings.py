@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from plaudit.domain.clock import Clock
 from plaudit.domain.errors import NotFound, ValidationFailed
@@ -26,7 +26,7 @@ from plaudit.incentives.announcements import participant_attainment, shown_top, 
 from plaudit.incentives.campaign_cache import CampaignCache
 from plaudit.incentives.progress import LiveCampaign, load_campaign, values_for
 from plaudit.ingest.transactions import decimal_text
-from plaudit.store.database import Database
+from plaudit.store.database import Database, NotBrief
 from plaudit.store.incentive_tables import (
     campaign_milestones,
     campaign_participants,
@@ -61,17 +61,67 @@ _BOARD = select(leaderboards).where(
     leaderboards.c.campaign_id == bindparam("campaign_id"),
     leaderboards.c.id == bindparam("leaderboard_id"),
 )
+# A brief read asks in one statement for the campaign's status and revision (a held
+# campaign needs no more: the full row parses its definition) and the board's row, if any.
+_BRIEF_COLUMNS = (
+    campaigns.c.status.label("campaign_status"),
+    campaigns.c.revision.label("campaign_revision"),
+    leaderboards.c.id,
+    leaderboards.c.group_id,
+    leaderboards.c.rank_by,
+    leaderboards.c.top_n,
+    leaderboards.c.announced,
+)
+_BRIEF_CAMPAIGN = (
+    campaigns.c.id == bindparam("campaign_id"),
+    campaigns.c.environment_id == bindparam("environment_id"),
+)
+_BRIEF_FIRST_BOARD = (
+    select(*_BRIEF_COLUMNS)
+    .select_from(campaigns.outerjoin(leaderboards, leaderboards.c.campaign_id == campaigns.c.id))
+    .where(*_BRIEF_CAMPAIGN)
+    .order_by(leaderboards.c.id)
+    .limit(1)
+)
+_BRIEF_BOARD = (
+    select(*_BRIEF_COLUMNS)
+    .select_from(
+        campaigns.outerjoin(
+            leaderboards,
+            and_(
+                leaderboards.c.campaign_id == campaigns.c.id,
+                leaderboards.c.id == bindparam("leaderboard_id"),
+            ),
+        )
+    )
+    .where(*_BRIEF_CAMPAIGN)
+)
+# The most entries a brief read shows (each is an employee row read on the event loop).
+_BRIEF_ENTRIES = 100
 
 
 def campaign_of(conn: Connection, scope: Scope, cache: CampaignCache | None = None) -> LiveCampaign:
-    if not can_name_anything(scope.campaign_id):
-        raise NotFound(f"no campaign {scope.campaign_id!r}", code="campaign_not_found")
+    row = _campaign_row(conn, scope)
+    return load_campaign(conn, row) if cache is None else cache.of_row(conn, row)
+
+
+def _campaign_row(conn: Connection, scope: Scope) -> Any:
+    _refuse_unnamed(scope)
     row = conn.execute(
         _CAMPAIGN, {"campaign_id": scope.campaign_id, "environment_id": scope.environment_id}
     ).first()
-    if row is None or (scope.published and row.status == "draft"):
+    _refuse_absent(scope, None if row is None else row.status)
+    return row
+
+
+def _refuse_unnamed(scope: Scope) -> None:
+    if not can_name_anything(scope.campaign_id):
+        raise NotFound(f"no campaign {scope.campaign_id!r}", code="campaign_not_found")
+
+
+def _refuse_absent(scope: Scope, status: str | None) -> None:
+    if status is None or (scope.published and status == "draft"):
         raise NotFound(f"no campaign {scope.campaign_id}", code="campaign_not_found")
-    return load_campaign(conn, row) if cache is None else cache.of_row(conn, row)
 
 
 def period_of(campaign: LiveCampaign, wanted: date | None, now: datetime) -> Period:
@@ -170,6 +220,44 @@ def board_of(
     if kept is None:
         ranked = top(standings(conn, campaign, period.start, board), board.top_n)
         kept = [[e.rank, e.participant, decimal_text(e.value)] for e in ranked]
+    return _board_body(conn, campaign, period, board, kept)
+
+
+def brief_board_of(
+    conn: Connection,
+    scope: Scope,
+    cache: CampaignCache,
+    leaderboard_id: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """`board_of` over `campaign_of` in a brief read: what is not brief (loading the
+    campaign, ranking every participant, a long top) raises `NotBrief`. Same answers and
+    errors, in the same order (campaign, period, board)."""
+    _refuse_unnamed(scope)
+    if leaderboard_id is not None and not can_name_anything(leaderboard_id):
+        raise NotBrief  # an error, answered by the full read
+    params = {"campaign_id": scope.campaign_id, "environment_id": scope.environment_id}
+    row: Any
+    if leaderboard_id is None:
+        row = conn.execute(_BRIEF_FIRST_BOARD, params).first()
+    else:
+        row = conn.execute(_BRIEF_BOARD, {**params, "leaderboard_id": leaderboard_id}).first()
+    _refuse_absent(scope, None if row is None else row.campaign_status)
+    campaign = cache.held(scope.campaign_id, row.campaign_revision)
+    if campaign is None:
+        raise NotBrief
+    period = period_of(campaign, scope.period, now)
+    if row.id is None:
+        raise NotFound("no such leaderboard in this campaign", code="leaderboard_not_found")
+    kept = shown_top(row, period.start)
+    if kept is None or len(kept) > _BRIEF_ENTRIES:
+        raise NotBrief
+    return _board_body(conn, campaign, period, row, kept)
+
+
+def _board_body(
+    conn: Connection, campaign: LiveCampaign, period: Period, board: Any, kept: list[Any]
+) -> dict[str, Any]:
     people = employee_refs(conn, campaign.environment_id, [who for _, who, _ in kept])
     return {
         "leaderboard_id": board.id,
@@ -228,9 +316,13 @@ class Standings:
         return await self._db.read_with(unit)
 
     async def leaderboard(self, scope: Scope, leaderboard_id: str | None) -> dict[str, Any]:
-        def unit(conn: Connection) -> dict[str, Any]:
+        # Most reads find the campaign held and a top the board keeps: a brief read.
+        def brief(conn: Connection) -> dict[str, Any]:
+            return brief_board_of(conn, scope, self._cache, leaderboard_id, self._now())
+
+        def full(conn: Connection) -> dict[str, Any]:
             campaign = campaign_of(conn, scope, self._cache)
             period = period_of(campaign, scope.period, self._now())
             return board_of(conn, campaign, period, leaderboard_id)
 
-        return await self._db.read_with(unit)
+        return await self._db.read_brief(brief, full)

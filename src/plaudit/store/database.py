@@ -38,6 +38,11 @@ T = TypeVar("T")
 _READ_THREADS = 4
 
 
+class NotBrief(Exception):
+    """Raised by a brief read's unit that finds more to do than a brief read may: the
+    read is then run in full (`Database.read_brief`)."""
+
+
 def after_commit(conn: AsyncConnection | Connection, callback: Callable[[], None]) -> None:
     """Run `callback` once the current write transaction has committed (never on rollback)."""
     conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
@@ -155,11 +160,44 @@ class Database:
         On SQLite it runs right here on the calling thread, over a connection of its own
         in autocommit (the statement is its own snapshot): about 40 us, where the hop to a
         reader thread costs 250 us of CPU. Never use it for scans or several statements:
-        it blocks the event loop while it runs. On PostgreSQL it is `read_with`.
+        it blocks the event loop while it runs. On PostgreSQL it runs as `read_with` does
+        but in autocommit: the statement is its own snapshot there too, and BEGIN and
+        COMMIT would be two more round trips.
         """
         if self._threads is not None:
             return self._threads.read_point(unit)
-        return await self.read_with(unit)
+        async with self._reader.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return await conn.run_sync(unit)
+
+    async def read_brief(
+        self, brief: Callable[[Connection], T], full: Callable[[Connection], T]
+    ) -> T:
+        """A read of a few statements over a few rows each, in one snapshot, on a hot
+        request path: `brief`, or `full` when `brief` raises `NotBrief`.
+
+        On SQLite `brief` runs right here on the calling thread, in a read transaction on
+        the thread's own connection (the one `read_point` uses): the hop to a reader
+        thread costs more CPU than such a read, and more again when requests contend for
+        the GIL with the reader threads. It blocks the event loop while it runs, so it
+        must refuse (`NotBrief`) whatever could take long: a scan, a parse, many rows.
+        `full` then runs as `read_with` does, from the start, in a snapshot of its own.
+        On PostgreSQL both run as `read_with` does, in one transaction: `full` only
+        after `brief` refused.
+        """
+        if self._threads is not None:
+            try:
+                return self._threads.read_brief(brief)
+            except NotBrief:
+                return await self.read_with(full)
+
+        def either(conn: Connection) -> T:
+            try:
+                return brief(conn)
+            except NotBrief:
+                return full(conn)
+
+        return await self.read_with(either)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -210,13 +248,27 @@ class _SqliteThreads:
         self._point_lock = threading.Lock()
 
     def read_point(self, unit: Callable[[Connection], T]) -> T:
+        conn = self._own_connection()
+        with conn.begin():
+            return unit(conn)
+
+    def read_brief(self, unit: Callable[[Connection], T]) -> T:
+        conn = self._own_connection()
+        with conn.begin():
+            # The connection is in autocommit: BEGIN straight to the driver (through
+            # SQLAlchemy's "begin" event it costs as much as a statement); the driver's
+            # commit or rollback, when the block ends, ends the transaction.
+            conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+            return unit(conn)
+
+    def _own_connection(self) -> Connection:
+        """This thread's point connection, opened on first use."""
         conn: Connection | None = getattr(self._point_local, "conn", None)
         if conn is None:
             conn = self._point_local.conn = self._point_engine.connect()
             with self._point_lock:
                 self._point_connections.append(conn)
-        with conn.begin():
-            return unit(conn)
+        return conn
 
     async def read(self, unit: Callable[[Connection], T]) -> T:
         def run() -> T:

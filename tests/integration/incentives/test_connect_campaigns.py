@@ -3,10 +3,14 @@ drafts and other organizations' campaigns are 404s."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import pytest
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
+from plaudit.incentives.campaign_cache import CampaignCache
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.connect.seed import connect_headers
@@ -107,3 +111,71 @@ async def test_connect_reads_campaign_results(
     )
     assert bad.status_code == 422
     assert bad.json()["error"]["code"] == "unknown_period"
+
+
+async def test_a_held_campaigns_kept_top_is_read_briefly_with_the_same_answers(
+    client: httpx.AsyncClient,
+    container: Container,
+    org: CreatedOrganization,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = org.environment_ids[Environment.PRODUCTION]
+    ada = await make_employee(container, env, name="Ada", email="ada@example.com")
+    bo = await make_employee(container, env, name="Bo", email="bo@example.com")
+    campaign = await start_campaign(client, org, [ada.id, bo.id])
+    source = await create_source(client, org)
+    await push(
+        client, source, [deal("D-1", "ada@example.com", 700), deal("D-2", "bo@example.com", 90)]
+    )
+    headers = await connect_headers(container, org)
+    path = f"{BASE}/{campaign['id']}/leaderboard"
+    full = await client.get(path, headers=headers)  # holds the campaign, if not yet held
+    assert full.status_code == 200, full.text
+
+    full_reads: list[object] = []
+    read_with = container.db.read_with
+
+    async def counted(unit: Any) -> Any:
+        full_reads.append(unit)
+        return await read_with(unit)
+
+    monkeypatch.setattr(container.db, "read_with", counted)
+    board_id = full.json()["leaderboard_id"]
+    brief = await client.get(path, headers=headers)
+    assert (brief.status_code, brief.content) == (200, full.content)
+    named = await client.get(path, headers=headers, params={"leaderboard_id": board_id})
+    assert (named.status_code, named.content) == (200, full.content)
+    # Errors in the full read's order: the campaign, then the period, then the board.
+    both = await client.get(
+        path, headers=headers, params={"leaderboard_id": "lb_nope", "period": "2026-02-01"}
+    )
+    assert (both.status_code, both.json()["error"]["code"]) == (422, "unknown_period")
+    unknown = await client.get(path, headers=headers, params={"leaderboard_id": "lb_nope"})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (
+        404,
+        "leaderboard_not_found",
+    )
+    if container.db.dialect == "sqlite":
+        assert full_reads == []  # all of it brief, on the event loop
+
+    unnamed = await client.get(path, headers=headers, params={"leaderboard_id": "lb_\x00"})
+    assert (unnamed.status_code, unnamed.json()["error"]["code"]) == (
+        404,
+        "leaderboard_not_found",
+    )
+    # A campaign not held at its revision is loaded: a full read, with the same answers.
+    full_reads.clear()
+    monkeypatch.setattr(CampaignCache, "held", lambda *_args: None)
+    loaded = await client.get(path, headers=headers)
+    assert (loaded.status_code, loaded.content) == (200, full.content)
+    bad_period = await client.get(path, headers=headers, params={"period": "2026-02-01"})
+    assert bad_period.json()["error"]["code"] == "unknown_period"
+    if container.db.dialect == "sqlite":
+        assert len(full_reads) == 2
+    removed = await client.delete(
+        f"/api/v1/campaigns/{campaign['id']}/participants/{bo.id}", headers=bearer(org)
+    )
+    assert removed.status_code == 204, removed.text
+    monkeypatch.undo()
+    after = await client.get(path, headers=headers)
+    assert [e["employee"]["id"] for e in after.json()["entries"]] == [ada.id]
