@@ -36,7 +36,6 @@ from sqlalchemy import Connection, Select, bindparam, select
 from plaudit.domain.incentive_rules import (
     Ranked,
     attainment,
-    crossed,
     milestones_reached,
     rank,
     top,
@@ -86,14 +85,25 @@ MilestoneHook = Callable[[Connection, LiveCampaign, Reached, datetime], list[Eve
 class Scores:
     """Attainments of a batch's touched participants, worked out once, when asked."""
 
-    def __init__(self, campaign: LiveCampaign, moved: Moved) -> None:
+    def __init__(
+        self, campaign: LiveCampaign, moved: Moved, touched: Sequence[Touched] | None = None
+    ) -> None:
         self.campaign = campaign
         self.moved = moved
-        self.touched = sorted(t for t in moved.after if t[0] == campaign.id)
+        mine = [t for t in moved.after if t[0] == campaign.id] if touched is None else touched
+        self.touched = sorted(mine)
         self._done: dict[tuple[Touched, bool], Decimal] = {}
         self._by_period: dict[str, list[Touched]] = {}
+        names: dict[date, str] = {}
         for triple in self.touched:
-            self._by_period.setdefault(str(triple[1]), []).append(triple)
+            period = names.get(triple[1])
+            if period is None:
+                period = names[triple[1]] = str(triple[1])
+            self._by_period.setdefault(period, []).append(triple)
+        metrics = campaign.definition.metrics
+        # participant_attainment's operands, looked up once per batch, not per participant
+        self._parts = [(m.key, m.target, m.weight) for m in metrics]
+        self._weights = sum((m.weight for m in metrics), ZERO)
 
     def touched_in(self, period: str) -> list[Touched]:
         """The touched participants of one period (its start as ISO text)."""
@@ -103,9 +113,20 @@ class Scores:
         found = self._done.get((triple, after))
         if found is None:
             values = (self.moved.after if after else self.moved.before)[triple]
-            found = participant_attainment(self.campaign, values, triple[2])
+            found = self._attainment(values, triple[2])
             self._done[(triple, after)] = found
         return found
+
+    def _attainment(self, values: Mapping[str, Decimal], who: str) -> Decimal:
+        """`participant_attainment`: the same operations in the same order (targets are
+        positive, checked when the campaign was defined)."""
+        if self._weights <= 0:
+            return ZERO
+        targets = self.campaign.participants.get(who, _NO_TARGETS)
+        total = ZERO
+        for key, target, weight in self._parts:
+            total += values[key] / targets.get(key, target) * weight
+        return total / self._weights
 
     def score(self, triple: Touched, rank_by: str) -> Decimal:
         """A touched participant's value on a board after the batch."""
@@ -138,10 +159,11 @@ def milestone_events(
     if not thresholds:
         return drafts
     if scores is not None:
+        ascending = sorted(thresholds)
         touched = [
             (triple[1], triple[2])
             for triple in scores.touched
-            if _went_over(scores, triple, list(thresholds))
+            if _went_over(scores, triple, ascending)
         ]
         if not touched:
             return drafts
@@ -213,11 +235,13 @@ def milestone_events(
     return drafts
 
 
-def _went_over(scores: Scores, triple: Touched, thresholds: list[Decimal]) -> bool:
-    after = scores.attainment(triple, after=True)
-    if not milestones_reached(after, thresholds):
+def _went_over(scores: Scores, triple: Touched, thresholds: Sequence[Decimal]) -> bool:
+    """Whether the batch took a participant's attainment over a threshold (ascending)."""
+    after = scores.attainment(triple, after=True) * 100
+    if after < thresholds[0]:
         return False  # below every threshold: no need to know where it came from
-    return bool(crossed(scores.attainment(triple, after=False), after, thresholds))
+    before = scores.attainment(triple, after=False) * 100
+    return any(before < t <= after for t in thresholds)
 
 
 def campaign_ref(campaign: LiveCampaign) -> dict[str, Any]:

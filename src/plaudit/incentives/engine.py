@@ -126,8 +126,11 @@ class IncentiveEngine:
     ) -> None:
         now = self._clock.now()
         drafts: list[EventDraft] = []
+        by_campaign: dict[str, list[Touched]] = defaultdict(list)
+        for triple in moved.after:
+            by_campaign[triple[0]].append(triple)
         for campaign in live:
-            scores = Scores(campaign, moved)
+            scores = Scores(campaign, moved, by_campaign.get(campaign.id, []))
             if not scores.touched:
                 continue
             periods: set[date] = {period for _, period, _ in scores.touched}

@@ -141,23 +141,31 @@ def apply_batch(
     before: dict[Touched, dict[str, Decimal]] = {}
     after: dict[Touched, dict[str, Decimal]] = {}
     scans: set[ProgressKey] = set()
+    plans = {
+        campaign.id: [
+            (m.key, m.aggregation, m.aggregation == "max", m.distinct_attribute is not None)
+            for m in campaign.definition.metrics
+        ]
+        for campaign in live
+    }
     for triple, by_metric in moves.items():
-        metrics = by_id[triple[0]].definition.metrics
-        state = current.get(triple, {})
-        was = {m.key: value(state.get(m.key), m.aggregation) for m in metrics}
-        now_values = dict(was)
+        state = current.get(triple) or {}
+        was: dict[str, Decimal] = {}
+        now_values: dict[str, Decimal] = {}
         new = dict(state)
-        for metric in metrics:
-            mine = by_metric.get(metric.key)
+        for key, aggregation, is_max, counts_distinct in plans[triple[0]]:
+            found = state.get(key)
+            was[key] = now_values[key] = value(found, aggregation)
+            mine = by_metric.get(key)
             if mine is None:
                 continue
-            moved, gone = _moved(state.get(metric.key), mine, metric.aggregation == "max")
+            moved, gone = _moved(found, mine, is_max)
             if gone:
-                scans.add((*triple, metric.key))  # the maximum may have gone: re-read it
-            if metric.distinct_attribute is not None:
-                moved[3] += steps.get((*triple, metric.key), 0)
-            now_values[metric.key] = value(moved, metric.aggregation)
-            new[metric.key] = moved
+                scans.add((*triple, key))  # the maximum may have gone: re-read it
+            if counts_distinct:
+                moved[3] += steps.get((*triple, key), 0)
+            now_values[key] = value(moved, aggregation)
+            new[key] = moved
         fresh[triple], before[triple], after[triple] = new, was, now_values
     for key, again in _rescanned(conn, by_id, scans).items():
         triple = (key[0], key[1], key[2])
@@ -197,48 +205,76 @@ def _moved(found: Entry | None, mine: Sequence[Move], is_max: bool) -> tuple[Ent
 def _moves(
     live: Sequence[LiveCampaign], changes: Sequence[TransactionChange]
 ) -> dict[Touched, dict[str, list[Move]]]:
-    """Each touched (campaign, period, participant)'s moves, per metric key."""
-    plans = [
-        (
-            campaign.id,
-            campaign.participants,
-            campaign.definition.schedule,
-            [
-                (m.key, m.source_metric, tuple(m.filters.items()), m.distinct_attribute)
-                for m in campaign.definition.metrics
-            ],
-        )
-        for campaign in live
-    ]
+    """Each touched (campaign, period, participant)'s moves, per metric key.
+
+    Campaigns share schedules, metric filters and distinct attributes (equal definitions):
+    each transaction state is matched against each distinct one once, not per campaign."""
+    schedules: dict[Schedule, int] = {}
+    matchers: dict[tuple[str, tuple[tuple[str, object], ...]], int] = {}
+    attributes_kept: dict[str, int] = {}
+    plans = []
+    for campaign in live:
+        metrics = []
+        for m in campaign.definition.metrics:
+            matcher = matchers.setdefault(
+                (m.source_metric, tuple(m.filters.items())), len(matchers)
+            )
+            distinct = (
+                None
+                if m.distinct_attribute is None
+                else attributes_kept.setdefault(m.distinct_attribute, len(attributes_kept))
+            )
+            metrics.append((m.key, matcher, distinct))
+        schedule = schedules.setdefault(campaign.definition.schedule, len(schedules))
+        plans.append((campaign.id, campaign.participants, schedule, metrics))
+    periods: list[dict[datetime, date | None]] = [{} for _ in schedules]
     out: dict[Touched, dict[str, list[Move]]] = {}
-    periods: dict[tuple[Schedule, datetime], date | None] = {}
     for change in changes:
         for sign, state in ((-1, change.before), (1, change.after)):
             if state is None:
                 continue
-            who, attributes = state.employee_id, state.attributes
-            for campaign_id, participants, schedule, metrics in plans:
+            who, attributes, source = state.employee_id, state.attributes, state.metric
+            takes = [
+                metric == source and all(attributes.get(n) == v for n, v in filters)
+                for metric, filters in matchers
+            ]
+            if not any(takes):
+                continue
+            keys = [
+                None if (raw := attributes.get(name)) is None else value_key(raw)
+                for name in attributes_kept
+            ]
+            starts = [
+                _period(schedule, periods[i], state.occurred_at)
+                for schedule, i in schedules.items()
+            ]
+            amount = state.value
+            for campaign_id, participants, schedule_index, metrics in plans:
                 if who not in participants:
                     continue
-                memo = (schedule, state.occurred_at)
-                if memo not in periods:
-                    found = schedule.period_at(state.occurred_at)
-                    periods[memo] = None if found is None else found.start
-                start = periods[memo]
+                start = starts[schedule_index]
                 if start is None:
                     continue
                 by_metric: dict[str, list[Move]] | None = None
-                for key, source, filters, distinct in metrics:
-                    if source != state.metric:
-                        continue
-                    if filters and any(attributes.get(n) != v for n, v in filters):
+                for key, matcher, distinct in metrics:
+                    if not takes[matcher]:
                         continue
                     if by_metric is None:
                         by_metric = out.setdefault((campaign_id, start, who), {})
-                    raw = None if distinct is None else attributes.get(distinct)
-                    found_key = None if raw is None else value_key(raw)
-                    by_metric.setdefault(key, []).append((sign, state.value, found_key))
+                    found_key = None if distinct is None else keys[distinct]
+                    by_metric.setdefault(key, []).append((sign, amount, found_key))
     return out
+
+
+def _period(
+    schedule: Schedule, seen: dict[datetime, date | None], instant: datetime
+) -> date | None:
+    """The start of the period holding `instant` (None: outside the schedule), remembered."""
+    if instant in seen:
+        return seen[instant]
+    found = schedule.period_at(instant)
+    seen[instant] = start = None if found is None else found.start
+    return start
 
 
 def value_key(raw: object) -> str:
