@@ -167,10 +167,11 @@ def apply_batch(
             now_values[key] = value(moved, aggregation)
             new[key] = moved
         fresh[triple], before[triple], after[triple] = new, was, now_values
-    for key, again in _rescanned(conn, by_id, scans).items():
-        triple = (key[0], key[1], key[2])
-        fresh[triple][key[3]] = entry(again)
-        after[triple][key[3]] = again.value(by_id[key[0]].definition.metric(key[3]).aggregation)
+    for scanned, again in _rescanned(conn, by_id, scans).items():
+        triple = (scanned[0], scanned[1], scanned[2])
+        metric = by_id[scanned[0]].definition.metric(scanned[3])
+        fresh[triple][metric.key] = entry(again)
+        after[triple][metric.key] = again.value(metric.aggregation)
     write_states(conn, {t: s for t, s in fresh.items() if s != current.get(t)}, now)
     return Moved(before, after)
 
