@@ -375,22 +375,37 @@ def _kept(
     leading entries, everyone else at or below the last of them}."""
     start = date.fromisoformat(period)
     if kept is not None and scores is not None and board.group_id is None and kept["near"]:
-        values = {who: Decimal(value) for who, value in kept["near"]}
+        texts: dict[str, str] = dict(kept["near"])
+        values = {who: Decimal(text) for who, text in texts.items()}
         floor = values[kept["near"][-1][0]]
         for triple in scores.touched_in(period):
-            values[triple[2]] = scores.score(triple, board.rank_by)
-        # Those below the floor would rank after everyone kept: leave them out first.
-        above = {who: value for who, value in values.items() if value >= floor}
-        if sum(1 for v in above.values() if v > floor) >= board.top_n:
-            return _state(rank(above), board.top_n)
+            who = triple[2]
+            score = scores.score(triple, board.rank_by)
+            # Those below the floor would rank after everyone kept: leave them out.
+            if score >= floor:
+                values[who] = score
+                texts[who] = decimal_text(score)
+            elif who in values:
+                del values[who]
+        if sum(1 for v in values.values() if v > floor) >= board.top_n:
+            return _state(rank(values), board.top_n, texts)
     return _state(standings(conn, campaign, start, board), board.top_n)
 
 
-def _state(ranked: Sequence[Ranked], top_n: int) -> dict[str, Any]:
-    """Exact top N, and the first top N + _SPARE entries (their order is exact)."""
+def _state(
+    ranked: Sequence[Ranked], top_n: int, texts: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Exact top N, and the first top N + _SPARE entries (their order is exact). `texts`:
+    the entries' values as decimal text, where known."""
+    known = texts or {}
+
+    def shown(e: Ranked) -> str:
+        found = known.get(e.participant)
+        return decimal_text(e.value) if found is None else found
+
     return {
-        "top": [[e.rank, e.participant, decimal_text(e.value)] for e in top(ranked, top_n)],
-        "near": [[e.participant, decimal_text(e.value)] for e in ranked[: top_n + _SPARE]],
+        "top": [[e.rank, e.participant, shown(e)] for e in top(ranked, top_n)],
+        "near": [[e.participant, shown(e)] for e in ranked[: top_n + _SPARE]],
     }
 
 
