@@ -6,10 +6,9 @@ Two ways to the same numbers, and a test holds them equal:
 * `apply_batch` (live): each `TransactionChange` takes its `before` out and puts its
   `after` in, inside the loading transaction. SUM, COUNT and AVG move by the delta; MAX
   rises with what is added, and is re-read from `transactions` only when a value at the
-  current maximum is taken away; COUNT DISTINCT moves by the values whose count in
-  `campaign_distinct_values` goes from 0 or to 0. Per batch: one upsert of the touched
-  distinct values (returning their counts), one read of the touched progress rows, one
-  write of those that changed.
+  current maximum is taken away; COUNT DISTINCT moves by the values whose count (kept in
+  the entry, `distinct_values`) goes from 0 or to 0. Per batch: one read of the touched
+  progress rows, one write of those that changed.
 * `recompute` (from scratch): folds every active transaction of the campaign's participants.
 
 Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
@@ -52,7 +51,6 @@ from plaudit.incentives.progress_rows import (
 )
 from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import (
-    campaign_distinct_values,
     campaign_participants,
     campaign_progress,
     campaigns,
@@ -135,7 +133,6 @@ def apply_batch(
         return Moved({}, {})
     by_id = {campaign.id: campaign for campaign in live}
     _lock(conn, sorted({triple[2] for triple in moves}))
-    steps = distinct_values.move(conn, _net_distinct(moves))
     current = read_states(conn, list(moves))
     fresh: dict[Touched, State] = {}
     before: dict[Touched, dict[str, Decimal]] = {}
@@ -163,7 +160,8 @@ def apply_batch(
             if gone:
                 scans.add((*triple, key))  # the maximum may have gone: re-read it
             if counts_distinct:
-                moved[3] += steps.get((*triple, key), 0)
+                counts, moved[3] = distinct_values.moved(found, [(m[0], m[2]) for m in mine])
+                moved.append(counts)
             now_values[key] = value(moved, aggregation)
             new[key] = moved
         fresh[triple], before[triple], after[triple] = new, was, now_values
@@ -287,17 +285,6 @@ def value_key(raw: object) -> str:
     return "sha256:" + hashlib.sha256(textual.encode()).hexdigest()
 
 
-def _net_distinct(moves: Mapping[Touched, Mapping[str, Sequence[Move]]]) -> dict[DistinctKey, int]:
-    """Each touched distinct value's net change in count (those that move)."""
-    net: dict[DistinctKey, int] = defaultdict(int)
-    for (c, p, e), by_metric in moves.items():
-        for metric_key, mine in by_metric.items():
-            for sign, _, found in mine:
-                if found is not None:
-                    net[(c, p, e, metric_key, found)] += sign
-    return {key: n for key, n in net.items() if n}
-
-
 def _rescanned(
     conn: Connection, by_id: Mapping[str, LiveCampaign], scans: set[ProgressKey]
 ) -> dict[ProgressKey, Aggregate]:
@@ -313,13 +300,18 @@ def _rescanned(
 
 
 def _store_many(
-    conn: Connection, fresh: Mapping[ProgressKey, Aggregate], now: datetime
+    conn: Connection,
+    campaign: LiveCampaign,
+    now: datetime,
+    employees: Sequence[str] | None = None,
 ) -> set[Touched]:
-    """Write recomputed aggregates (where their rows were just deleted); returns their
-    triples."""
+    """Recompute aggregates and their counted distinct values (all participants' or some),
+    and write them where their rows were just deleted; returns their triples."""
+    values = _collected(conn, campaign, employees, None)
     states: dict[Touched, State] = defaultdict(dict)
-    for (c, p, e, m), found in fresh.items():
-        states[(c, p, e)][m] = entry(found)
+    for (c, p, e, m), pairs in values.items():
+        states[(c, p, e)][m] = entry(fold(pairs))
+    distinct_values.attach(states, _counted(values))
     write_states(conn, states, now)
     return set(states)
 
@@ -349,9 +341,15 @@ def recompute(
 def recompute_distinct(
     conn: Connection, campaign: LiveCampaign, *, employees: Sequence[str] | None = None
 ) -> dict[DistinctKey, int]:
-    """The distinct values' counts from scratch (what `campaign_distinct_values` must hold)."""
+    """The distinct values' counts from scratch (what the entries must count)."""
+    return _counted(_collected(conn, campaign, employees, None))
+
+
+def _counted(
+    values: Mapping[ProgressKey, Sequence[tuple[Decimal, object]]],
+) -> dict[DistinctKey, int]:
     out: dict[DistinctKey, int] = defaultdict(int)
-    for key, pairs in _collected(conn, campaign, employees, None).items():
+    for key, pairs in values.items():
         for _, raw in pairs:
             if raw is not None:
                 out[(*key, value_key(raw))] += 1
@@ -406,26 +404,19 @@ def stored(conn: Connection, campaign_id: str) -> dict[ProgressKey, Aggregate]:
 
 
 def stored_distinct(conn: Connection, campaign_id: str) -> dict[DistinctKey, int]:
-    t = campaign_distinct_values.c
-    rows = conn.execute(
-        select(
-            t.campaign_id, t.period_start, t.employee_id, t.metric_key, t.value_key, t.count
-        ).where(t.campaign_id == campaign_id)
-    )
-    return {(c, p, e, m, v): n for c, p, e, m, v, n in rows}
+    """The counted distinct values as stored (those counting)."""
+    out: dict[DistinctKey, int] = {}
+    for period_start, employee_id, state in stored_states(conn, campaign_id):
+        for metric_key, found in state.items():
+            for value_key_, count in distinct_values.counted(found).items():
+                out[(campaign_id, period_start, employee_id, metric_key, value_key_)] = count
+    return out
 
 
 def rebuild(conn: Connection, campaign: LiveCampaign, now: datetime) -> set[Touched]:
     """Replace the campaign's stored aggregates (and distinct values) with a recompute."""
     conn.execute(delete(campaign_progress).where(campaign_progress.c.campaign_id == campaign.id))
-    conn.execute(
-        delete(campaign_distinct_values).where(
-            campaign_distinct_values.c.campaign_id == campaign.id
-        )
-    )
-    touched = _store_many(conn, recompute(conn, campaign), now)
-    distinct_values.insert(conn, recompute_distinct(conn, campaign))
-    return touched
+    return _store_many(conn, campaign, now)
 
 
 def rebuild_participants(
@@ -440,15 +431,8 @@ def rebuild_participants(
     mine = (t.campaign_id == campaign.id, t.employee_id.in_(who))
     before = conn.execute(select(t.period_start, t.employee_id).where(*mine).distinct()).all()
     conn.execute(delete(campaign_progress).where(*mine))
-    d = campaign_distinct_values.c
-    conn.execute(
-        delete(campaign_distinct_values).where(d.campaign_id == campaign.id, d.employee_id.in_(who))
-    )
     staying = [e for e in who if e in campaign.participants]
-    fresh = recompute(conn, campaign, employees=staying) if staying else {}
-    touched = _store_many(conn, fresh, now)
-    if staying:
-        distinct_values.insert(conn, recompute_distinct(conn, campaign, employees=staying))
+    touched = _store_many(conn, campaign, now, employees=staying) if staying else set()
     return {(campaign.id, r.period_start, r.employee_id) for r in before} | touched
 
 

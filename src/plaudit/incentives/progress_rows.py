@@ -1,7 +1,8 @@
 """Stored live progress: one `campaign_progress` row per (campaign, period, participant).
 
 The row's `metrics` text is compact JSON, metric key -> [sum, count, max, distinct count]
-(`Entry`; decimals as decimal text, max null while nothing counted). A batch of loads reads
+(`Entry`; decimals as decimal text, max null while nothing counted), and for a COUNT
+DISTINCT metric a fifth element: its counted values (`distinct_values`). A batch of loads reads
 and writes one row per participant it touches instead of one per metric, and each statement
 is raw SQL prepared once: the keys go in as one JSON parameter (SQLite, `json_each`) or one
 array per key column (PostgreSQL, `unnest`), each key one primary-key probe.
@@ -22,7 +23,7 @@ from plaudit.ingest.transactions import decimal_text
 from plaudit.store.incentive_tables import campaign_progress
 
 Touched = tuple[str, date, str]  # campaign, period start, employee
-Entry = list[Any]  # [sum text, count, max text | None, distinct count]
+Entry = list[Any]  # [sum text, count, max text | None, distinct count, (counted values)]
 State = dict[str, Entry]  # metric key -> its entry
 ZERO = Decimal(0)
 
@@ -63,7 +64,7 @@ def entry(aggregate: Aggregate) -> Entry:
 
 
 def aggregate(found: Entry) -> Aggregate:
-    total, count, top, distinct = found
+    total, count, top, distinct = found[:4]
     return Aggregate(Decimal(total), count, None if top is None else Decimal(top), distinct)
 
 
