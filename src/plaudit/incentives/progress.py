@@ -35,7 +35,13 @@ from decimal import Decimal
 from sqlalchemy import Connection, delete, select, text
 
 from plaudit.domain.incentive_periods import Schedule
-from plaudit.domain.incentive_rules import Aggregate, MetricDefinition, distinct_key, fold
+from plaudit.domain.incentive_rules import (
+    Aggregate,
+    Aggregation,
+    MetricDefinition,
+    distinct_key,
+    fold,
+)
 from plaudit.incentives import distinct_values
 from plaudit.incentives.definition import CampaignDefinition, definition_from_row
 from plaudit.incentives.progress_rows import (
@@ -140,7 +146,7 @@ def apply_batch(
     scans: set[ProgressKey] = set()
     plans = {
         campaign.id: [
-            (m.key, m.aggregation, m.aggregation == "max", m.distinct_attribute is not None)
+            (m.key, m.aggregation, m.distinct_attribute is not None)
             for m in campaign.definition.metrics
         ]
         for campaign in live
@@ -150,19 +156,20 @@ def apply_batch(
         was: dict[str, Decimal] = {}
         now_values: dict[str, Decimal] = {}
         new = dict(state)
-        for key, aggregation, is_max, counts_distinct in plans[triple[0]]:
+        for key, aggregation, counts_distinct in plans[triple[0]]:
             found = state.get(key)
-            was[key] = now_values[key] = value(found, aggregation)
             mine = by_metric.get(key)
             if mine is None:
+                was[key] = now_values[key] = value(found, aggregation)
                 continue
-            moved, gone = _moved(found, mine, is_max)
+            moved, was[key], now_value, gone = _moved(found, mine, aggregation)
             if gone:
                 scans.add((*triple, key))  # the maximum may have gone: re-read it
             if counts_distinct:
                 counts, moved[3] = distinct_values.moved(found, [(m[0], m[2]) for m in mine])
                 moved.append(counts)
-            now_values[key] = value(moved, aggregation)
+                now_value = Decimal(moved[3])
+            now_values[key] = now_value
             new[key] = moved
         fresh[triple], before[triple], after[triple] = new, was, now_values
     for scanned, again in _rescanned(conn, by_id, scans).items():
@@ -174,15 +181,21 @@ def apply_batch(
     return Moved(before, after)
 
 
-def _moved(found: Entry | None, mine: Sequence[Move], is_max: bool) -> tuple[Entry, bool]:
-    """An entry with a metric's moves applied (its max text as it was), and whether a
-    value at the maximum was taken away (the maximum must then be re-read)."""
+def _moved(
+    found: Entry | None, mine: Sequence[Move], aggregation: Aggregation
+) -> tuple[Entry, Decimal, Decimal, bool]:
+    """An entry with a metric's moves applied (its max text as it was), the metric's value
+    before and after (what `value` gives for the entries, without reading them twice), and
+    whether a value at the maximum was taken away (the maximum must then be re-read)."""
     if found is None:
         total, count, top, distinct = ZERO, 0, None, 0
+        was = ZERO
     else:
         total, count = Decimal(found[0]), found[1]
         top = None if found[2] is None else Decimal(found[2])
         distinct = found[3]
+        was = _value(total, count, top, distinct, aggregation)
+    is_max = aggregation == "max"
     raised = False
     gone = False
     for sign, amount, _ in mine:
@@ -198,7 +211,23 @@ def _moved(found: Entry | None, mine: Sequence[Move], is_max: bool) -> tuple[Ent
                 gone = True
     # str() of a Decimal reads back as the same number (cheaper than decimal_text).
     top_text = str(top) if raised else (None if found is None else found[2])
-    return [str(total), count, top_text, distinct], gone
+    after = _value(total, count, top, distinct, aggregation)
+    return [str(total), count, top_text, distinct], was, after, gone
+
+
+def _value(
+    total: Decimal, count: int, top: Decimal | None, distinct: int, aggregation: Aggregation
+) -> Decimal:
+    """`progress_rows.value` of an entry already read."""
+    if aggregation == "sum":
+        return total
+    if aggregation == "max":
+        return ZERO if top is None else top
+    if aggregation == "count_distinct":
+        return Decimal(distinct)
+    if aggregation == "count":
+        return Decimal(count)
+    return total / count if count else ZERO
 
 
 def _moves(
