@@ -18,11 +18,13 @@ DistinctKey = tuple[str, date, str, str, str]  # a progress key and a value key
 Counts = dict[str, int]  # value key -> active transactions carrying it
 
 
-def moved(found: Entry | None, keys: Iterable[tuple[int, str | None]]) -> tuple[Counts, int]:
-    """An entry's counts with each (sign, value key) added or taken away, and how many
-    values then count."""
+def moved(
+    found: Entry | None, moves: Iterable[tuple[int, object, str | None]]
+) -> tuple[Counts, int]:
+    """An entry's counts with each move's value key (sign, _, key) added or taken away, and
+    how many values then count."""
     counts: Counts = dict(found[4]) if found is not None and len(found) > 4 else {}
-    for sign, key in keys:
+    for sign, _, key in moves:
         if key is None:
             continue
         count = counts.get(key, 0) + sign
@@ -30,7 +32,7 @@ def moved(found: Entry | None, keys: Iterable[tuple[int, str | None]]) -> tuple[
             counts[key] = count
         else:
             del counts[key]
-    return counts, sum(1 for count in counts.values() if count > 0)
+    return counts, sum(count > 0 for count in counts.values())
 
 
 def counted(found: Entry) -> Counts:

@@ -166,7 +166,7 @@ def apply_batch(
             if gone:
                 scans.add((*triple, key))  # the maximum may have gone: re-read it
             if counts_distinct:
-                counts, moved[3] = distinct_values.moved(found, [(m[0], m[2]) for m in mine])
+                counts, moved[3] = distinct_values.moved(found, mine)
                 moved.append(counts)
                 now_value = Decimal(moved[3])
             now_values[key] = now_value

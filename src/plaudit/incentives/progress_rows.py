@@ -86,7 +86,8 @@ def value(found: Entry | None, aggregation: Aggregation) -> Decimal:
 def read_states(conn: Connection, keys: Sequence[Touched]) -> dict[Touched, State]:
     """The stored states of `keys` (those with a row), in one query."""
     if conn.dialect.name == "sqlite":
-        listed = orjson.dumps([[c, p.isoformat(), e] for c, p, e in keys]).decode()
+        days = _days({key[1] for key in keys})
+        listed = orjson.dumps([[c, days[p], e] for c, p, e in keys]).decode()
         rows = conn.exec_driver_sql(_SQLITE_READ, (listed,)).all()
     else:
         columns = tuple([key[i] for key in keys] for i in range(3))
@@ -102,14 +103,17 @@ def write_states(conn: Connection, states: Mapping[Touched, State], now: datetim
     texts = [orjson.dumps(state).decode() for state in states.values()]
     if conn.dialect.name == "sqlite":
         stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        rows = [
-            (c, p.isoformat(), e, text, stamp)
-            for (c, p, e), text in zip(states, texts, strict=True)
-        ]
+        days = _days({key[1] for key in states})
+        rows = [(c, days[p], e, text, stamp) for (c, p, e), text in zip(states, texts, strict=True)]
         conn.exec_driver_sql(_SQLITE_WRITE, rows)
     else:
         columns = tuple([key[i] for key in states] for i in range(3))
         conn.exec_driver_sql(_POSTGRES_WRITE, (*columns, texts, [now] * len(texts)))
+
+
+def _days(periods: set[date]) -> dict[date, str]:
+    """Period starts as SQLite stores them, each written once per batch (not per row)."""
+    return {period: period.isoformat() for period in periods}
 
 
 def stored_states(
