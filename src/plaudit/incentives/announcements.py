@@ -283,16 +283,21 @@ def board_events(
     *,
     only_pending: bool = False,
     scores: Scores | None = None,
+    boards: Sequence[Any] | None = None,
+    saves: list[dict[str, Any]] | None = None,
 ) -> list[EventDraft]:
     """Bring the campaign's boards up to date for `periods` (with the batch's `scores`, from
     its touched participants; without, ranked in full) and announce those whose top N
     changed (or, sweeping, the pending ones). Board rows are locked first on PostgreSQL, so
     concurrent loads and sweepers take turns per board and read each other's committed
-    progress."""
+    progress. With `boards` (read by `boards_of`) they are not read again; with `saves`, their
+    new states are added to it for `save_boards`, not written one by one."""
     drafts: list[EventDraft] = []
-    query = _BOARDS[(conn.dialect.name == "postgresql", only_pending)]
+    if boards is None:
+        query = _BOARDS[(conn.dialect.name == "postgresql", only_pending)]
+        boards = conn.execute(query, {"b_campaign": campaign.id}).all()
     moved = sorted({str(p) for p in periods})
-    for board in conn.execute(query, {"b_campaign": campaign.id}).all():
+    for board in boards:
         announced: dict[str, Any] = dict(board.announced)
         tops: dict[str, Any] = dict(announced.get("tops") or {})
         pending = set(announced.get("pending") or [])
@@ -321,16 +326,35 @@ def board_events(
             drafts.append(_board_event(conn, campaign, board, shown, now))
         state = {"tops": tops, "pending": sorted(pending), "current": current}
         if state != board.announced or emitted:
-            conn.execute(
-                _SAVE_BOARD,
-                {
-                    "b_id": board.id,
-                    "b_announced": state,
-                    "b_pending": bool(pending),
-                    "b_emitted": now if emitted else board.last_emitted_at,
-                },
-            )
+            save = {
+                "b_id": board.id,
+                "b_announced": state,
+                "b_pending": bool(pending),
+                "b_emitted": now if emitted else board.last_emitted_at,
+            }
+            if saves is None:
+                conn.execute(_SAVE_BOARD, save)
+            else:
+                saves.append(save)
     return drafts
+
+
+def boards_of(conn: Connection, campaign_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """The boards of several campaigns in one query, per campaign (on PostgreSQL locked in
+    the order each campaign's own query takes them, campaign after campaign)."""
+    if not campaign_ids:
+        return {}
+    query = _ALL_BOARDS[conn.dialect.name == "postgresql"]
+    out: dict[str, list[Any]] = {campaign_id: [] for campaign_id in campaign_ids}
+    for board in conn.execute(query, {"b_campaigns": list(campaign_ids)}).all():
+        out[board.campaign_id].append(board)
+    return out
+
+
+def save_boards(conn: Connection, saves: Sequence[dict[str, Any]]) -> None:
+    """Write the board states `board_events` gathered, in one statement."""
+    if saves:
+        conn.execute(_SAVE_BOARD, list(saves))
 
 
 def _boards(locked: bool, only_pending: bool) -> Select[Any]:
@@ -347,6 +371,15 @@ _BOARDS = {
     for locked in (False, True)
     for pending in (False, True)
 }
+_ALL_BOARDS = {
+    locked: (
+        select(leaderboards)
+        .where(leaderboards.c.campaign_id.in_(bindparam("b_campaigns", expanding=True)))
+        .order_by(leaderboards.c.campaign_id, leaderboards.c.id)
+    )
+    for locked in (False, True)
+}
+_ALL_BOARDS[True] = _ALL_BOARDS[True].with_for_update()
 _SAVE_BOARD = (
     leaderboards.update()
     .where(leaderboards.c.id == bindparam("b_id"))
