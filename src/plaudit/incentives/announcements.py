@@ -92,7 +92,7 @@ class Scores:
         self.moved = moved
         mine = [t for t in moved.after if t[0] == campaign.id] if touched is None else touched
         self.touched = sorted(mine)
-        self._done: dict[tuple[Touched, bool], Decimal] = {}
+        self._done: tuple[dict[Touched, Decimal], dict[Touched, Decimal]] = ({}, {})
         self._by_period: dict[str, list[Touched]] = {}
         names: dict[date, str] = {}
         for triple in self.touched:
@@ -110,11 +110,11 @@ class Scores:
         return self._by_period.get(period, [])
 
     def attainment(self, triple: Touched, *, after: bool) -> Decimal:
-        found = self._done.get((triple, after))
+        done = self._done[after]
+        found = done.get(triple)
         if found is None:
             values = (self.moved.after if after else self.moved.before)[triple]
-            found = self._attainment(values, triple[2])
-            self._done[(triple, after)] = found
+            found = done[triple] = self._attainment(values, triple[2])
         return found
 
     def _attainment(self, values: Mapping[str, Decimal], who: str) -> Decimal:
