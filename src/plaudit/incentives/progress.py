@@ -29,7 +29,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import Connection, delete, select, text
@@ -255,7 +255,8 @@ def _moves(
             metrics.append((m.key, matcher, distinct))
         schedule = schedules.setdefault(campaign.definition.schedule, len(schedules))
         plans.append((campaign.id, campaign.participants, schedule, metrics))
-    periods: list[dict[datetime, date | None]] = [{} for _ in schedules]
+    periods: list[dict[date, date | None]] = [{} for _ in schedules]
+    zones = [schedule.zone for schedule in schedules]
     out: dict[Touched, dict[str, list[Move]]] = {}
     for change in changes:
         for sign, state in ((-1, change.before), (1, change.after)):
@@ -273,7 +274,7 @@ def _moves(
                 for name in attributes_kept
             ]
             starts = [
-                _period(schedule, periods[i], state.occurred_at)
+                _period(schedule, zones[i], periods[i], state.occurred_at)
                 for schedule, i in schedules.items()
             ]
             amount = state.value
@@ -295,13 +296,15 @@ def _moves(
 
 
 def _period(
-    schedule: Schedule, seen: dict[datetime, date | None], instant: datetime
+    schedule: Schedule, zone: tzinfo, seen: dict[date, date | None], instant: datetime
 ) -> date | None:
-    """The start of the period holding `instant` (None: outside the schedule), remembered."""
-    if instant in seen:
-        return seen[instant]
-    found = schedule.period_at(instant)
-    seen[instant] = start = None if found is None else found.start
+    """The start of the period holding `instant` (None: outside the schedule), remembered
+    per day in the schedule's time zone (what `Schedule.period_at` looks at)."""
+    day = instant.astimezone(zone).date()
+    if day in seen:
+        return seen[day]
+    found = schedule.period_on(day)
+    seen[day] = start = None if found is None else found.start
     return start
 
 
