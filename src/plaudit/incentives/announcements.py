@@ -36,7 +36,6 @@ from sqlalchemy import Connection, Select, bindparam, select
 from plaudit.domain.incentive_rules import (
     Ranked,
     attainment,
-    crossed,
     milestones_reached,
     rank,
     top,
@@ -86,26 +85,48 @@ MilestoneHook = Callable[[Connection, LiveCampaign, Reached, datetime], list[Eve
 class Scores:
     """Attainments of a batch's touched participants, worked out once, when asked."""
 
-    def __init__(self, campaign: LiveCampaign, moved: Moved) -> None:
+    def __init__(
+        self, campaign: LiveCampaign, moved: Moved, touched: Sequence[Touched] | None = None
+    ) -> None:
         self.campaign = campaign
         self.moved = moved
-        self.touched = sorted(t for t in moved.after if t[0] == campaign.id)
-        self._done: dict[tuple[Touched, bool], Decimal] = {}
+        mine = [t for t in moved.after if t[0] == campaign.id] if touched is None else touched
+        self.touched = sorted(mine)
+        self._done: tuple[dict[Touched, Decimal], dict[Touched, Decimal]] = ({}, {})
         self._by_period: dict[str, list[Touched]] = {}
+        names: dict[date, str] = {}
         for triple in self.touched:
-            self._by_period.setdefault(str(triple[1]), []).append(triple)
+            period = names.get(triple[1])
+            if period is None:
+                period = names[triple[1]] = str(triple[1])
+            self._by_period.setdefault(period, []).append(triple)
+        metrics = campaign.definition.metrics
+        # participant_attainment's operands, looked up once per batch, not per participant
+        self._parts = [(m.key, m.target, m.weight) for m in metrics]
+        self._weights = sum((m.weight for m in metrics), ZERO)
 
     def touched_in(self, period: str) -> list[Touched]:
         """The touched participants of one period (its start as ISO text)."""
         return self._by_period.get(period, [])
 
     def attainment(self, triple: Touched, *, after: bool) -> Decimal:
-        found = self._done.get((triple, after))
+        done = self._done[after]
+        found = done.get(triple)
         if found is None:
             values = (self.moved.after if after else self.moved.before)[triple]
-            found = participant_attainment(self.campaign, values, triple[2])
-            self._done[(triple, after)] = found
+            found = done[triple] = self._attainment(values, triple[2])
         return found
+
+    def _attainment(self, values: Mapping[str, Decimal], who: str) -> Decimal:
+        """`participant_attainment`: the same operations in the same order (targets are
+        positive, checked when the campaign was defined)."""
+        if self._weights <= 0:
+            return ZERO
+        targets = self.campaign.participants.get(who, _NO_TARGETS)
+        total = ZERO
+        for key, target, weight in self._parts:
+            total += values[key] / targets.get(key, target) * weight
+        return total / self._weights
 
     def score(self, triple: Touched, rank_by: str) -> Decimal:
         """A touched participant's value on a board after the batch."""
@@ -138,10 +159,11 @@ def milestone_events(
     if not thresholds:
         return drafts
     if scores is not None:
+        ascending = sorted(thresholds)
         touched = [
             (triple[1], triple[2])
             for triple in scores.touched
-            if _went_over(scores, triple, list(thresholds))
+            if _went_over(scores, triple, ascending)
         ]
         if not touched:
             return drafts
@@ -213,11 +235,13 @@ def milestone_events(
     return drafts
 
 
-def _went_over(scores: Scores, triple: Touched, thresholds: list[Decimal]) -> bool:
-    after = scores.attainment(triple, after=True)
-    if not milestones_reached(after, thresholds):
+def _went_over(scores: Scores, triple: Touched, thresholds: Sequence[Decimal]) -> bool:
+    """Whether the batch took a participant's attainment over a threshold (ascending)."""
+    after = scores.attainment(triple, after=True) * 100
+    if after < thresholds[0]:
         return False  # below every threshold: no need to know where it came from
-    return bool(crossed(scores.attainment(triple, after=False), after, thresholds))
+    before = scores.attainment(triple, after=False) * 100
+    return any(before < t <= after for t in thresholds)
 
 
 def campaign_ref(campaign: LiveCampaign) -> dict[str, Any]:
@@ -259,16 +283,21 @@ def board_events(
     *,
     only_pending: bool = False,
     scores: Scores | None = None,
+    boards: Sequence[Any] | None = None,
+    saves: list[dict[str, Any]] | None = None,
 ) -> list[EventDraft]:
     """Bring the campaign's boards up to date for `periods` (with the batch's `scores`, from
     its touched participants; without, ranked in full) and announce those whose top N
     changed (or, sweeping, the pending ones). Board rows are locked first on PostgreSQL, so
     concurrent loads and sweepers take turns per board and read each other's committed
-    progress."""
+    progress. With `boards` (read by `boards_of`) they are not read again; with `saves`, their
+    new states are added to it for `save_boards`, not written one by one."""
     drafts: list[EventDraft] = []
-    query = _BOARDS[(conn.dialect.name == "postgresql", only_pending)]
+    if boards is None:
+        query = _BOARDS[(conn.dialect.name == "postgresql", only_pending)]
+        boards = conn.execute(query, {"b_campaign": campaign.id}).all()
     moved = sorted({str(p) for p in periods})
-    for board in conn.execute(query, {"b_campaign": campaign.id}).all():
+    for board in boards:
         announced: dict[str, Any] = dict(board.announced)
         tops: dict[str, Any] = dict(announced.get("tops") or {})
         pending = set(announced.get("pending") or [])
@@ -297,16 +326,35 @@ def board_events(
             drafts.append(_board_event(conn, campaign, board, shown, now))
         state = {"tops": tops, "pending": sorted(pending), "current": current}
         if state != board.announced or emitted:
-            conn.execute(
-                _SAVE_BOARD,
-                {
-                    "b_id": board.id,
-                    "b_announced": state,
-                    "b_pending": bool(pending),
-                    "b_emitted": now if emitted else board.last_emitted_at,
-                },
-            )
+            save = {
+                "b_id": board.id,
+                "b_announced": state,
+                "b_pending": bool(pending),
+                "b_emitted": now if emitted else board.last_emitted_at,
+            }
+            if saves is None:
+                conn.execute(_SAVE_BOARD, save)
+            else:
+                saves.append(save)
     return drafts
+
+
+def boards_of(conn: Connection, campaign_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """The boards of several campaigns in one query, per campaign (on PostgreSQL locked in
+    the order each campaign's own query takes them, campaign after campaign)."""
+    if not campaign_ids:
+        return {}
+    query = _ALL_BOARDS[conn.dialect.name == "postgresql"]
+    out: dict[str, list[Any]] = {campaign_id: [] for campaign_id in campaign_ids}
+    for board in conn.execute(query, {"b_campaigns": list(campaign_ids)}).all():
+        out[board.campaign_id].append(board)
+    return out
+
+
+def save_boards(conn: Connection, saves: Sequence[dict[str, Any]]) -> None:
+    """Write the board states `board_events` gathered, in one statement."""
+    if saves:
+        conn.execute(_SAVE_BOARD, list(saves))
 
 
 def _boards(locked: bool, only_pending: bool) -> Select[Any]:
@@ -323,6 +371,15 @@ _BOARDS = {
     for locked in (False, True)
     for pending in (False, True)
 }
+_ALL_BOARDS = {
+    locked: (
+        select(leaderboards)
+        .where(leaderboards.c.campaign_id.in_(bindparam("b_campaigns", expanding=True)))
+        .order_by(leaderboards.c.campaign_id, leaderboards.c.id)
+    )
+    for locked in (False, True)
+}
+_ALL_BOARDS[True] = _ALL_BOARDS[True].with_for_update()
 _SAVE_BOARD = (
     leaderboards.update()
     .where(leaderboards.c.id == bindparam("b_id"))
@@ -351,22 +408,37 @@ def _kept(
     leading entries, everyone else at or below the last of them}."""
     start = date.fromisoformat(period)
     if kept is not None and scores is not None and board.group_id is None and kept["near"]:
-        values = {who: Decimal(value) for who, value in kept["near"]}
+        texts: dict[str, str] = dict(kept["near"])
+        values = {who: Decimal(text) for who, text in texts.items()}
         floor = values[kept["near"][-1][0]]
         for triple in scores.touched_in(period):
-            values[triple[2]] = scores.score(triple, board.rank_by)
-        # Those below the floor would rank after everyone kept: leave them out first.
-        above = {who: value for who, value in values.items() if value >= floor}
-        if sum(1 for v in above.values() if v > floor) >= board.top_n:
-            return _state(rank(above), board.top_n)
+            who = triple[2]
+            score = scores.score(triple, board.rank_by)
+            # Those below the floor would rank after everyone kept: leave them out.
+            if score >= floor:
+                values[who] = score
+                texts[who] = decimal_text(score)
+            elif who in values:
+                del values[who]
+        if sum(1 for v in values.values() if v > floor) >= board.top_n:
+            return _state(rank(values), board.top_n, texts)
     return _state(standings(conn, campaign, start, board), board.top_n)
 
 
-def _state(ranked: Sequence[Ranked], top_n: int) -> dict[str, Any]:
-    """Exact top N, and the first top N + _SPARE entries (their order is exact)."""
+def _state(
+    ranked: Sequence[Ranked], top_n: int, texts: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Exact top N, and the first top N + _SPARE entries (their order is exact). `texts`:
+    the entries' values as decimal text, where known."""
+    known = texts or {}
+
+    def shown(e: Ranked) -> str:
+        found = known.get(e.participant)
+        return decimal_text(e.value) if found is None else found
+
     return {
-        "top": [[e.rank, e.participant, decimal_text(e.value)] for e in top(ranked, top_n)],
-        "near": [[e.participant, decimal_text(e.value)] for e in ranked[: top_n + _SPARE]],
+        "top": [[e.rank, e.participant, shown(e)] for e in top(ranked, top_n)],
+        "near": [[e.participant, shown(e)] for e in ranked[: top_n + _SPARE]],
     }
 
 

@@ -15,10 +15,17 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from plaudit.incentives.progress import LiveCampaign, load_campaign
 from plaudit.store.incentive_tables import campaigns
+
+# Built once: every batch of loads asks it.
+_ACTIVE = (
+    select(campaigns.c.id, campaigns.c.revision)
+    .where(campaigns.c.environment_id == bindparam("c_environment"), campaigns.c.status == "active")
+    .order_by(campaigns.c.id)
+)
 
 # Forget everything past this many campaigns (a bound, not a policy: a reload is cheap).
 _MOST = 2000
@@ -31,11 +38,7 @@ class CampaignCache:
 
     def active(self, conn: Connection, environment_id: str) -> list[tuple[str, LiveCampaign]]:
         """The environment's active campaigns, by id, with their revisions."""
-        rows = conn.execute(
-            select(campaigns.c.id, campaigns.c.revision)
-            .where(campaigns.c.environment_id == environment_id, campaigns.c.status == "active")
-            .order_by(campaigns.c.id)
-        ).all()
+        rows = conn.execute(_ACTIVE, {"c_environment": environment_id}).all()
         return [(row.revision, self.campaign(conn, row.id, row.revision)) for row in rows]
 
     def campaign(self, conn: Connection, campaign_id: str, revision: str) -> LiveCampaign:

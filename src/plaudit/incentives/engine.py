@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -22,8 +23,10 @@ from plaudit.events.models import EventDraft
 from plaudit.incentives.announcements import (
     Scores,
     board_events,
+    boards_of,
     forget_kept,
     milestone_events,
+    save_boards,
 )
 from plaudit.incentives.campaign_cache import CampaignCache, bump_revision
 from plaudit.incentives.milestone_rewards import pay_milestone
@@ -126,13 +129,20 @@ class IncentiveEngine:
     ) -> None:
         now = self._clock.now()
         drafts: list[EventDraft] = []
-        for campaign in live:
-            scores = Scores(campaign, moved)
-            if not scores.touched:
-                continue
+        by_campaign: dict[str, list[Touched]] = defaultdict(list)
+        for triple in moved.after:
+            by_campaign[triple[0]].append(triple)
+        touched = [campaign for campaign in live if by_campaign.get(campaign.id)]
+        boards = boards_of(conn, [campaign.id for campaign in touched])
+        saves: list[dict[str, Any]] = []
+        for campaign in touched:
+            scores = Scores(campaign, moved, by_campaign[campaign.id])
             periods: set[date] = {period for _, period, _ in scores.touched}
             drafts += milestone_events(conn, campaign, [], now, scores, on_reached=pay_milestone)
-            drafts += board_events(conn, campaign, periods, now, scores=scores)
+            drafts += board_events(
+                conn, campaign, periods, now, scores=scores, boards=boards[campaign.id], saves=saves
+            )
+        save_boards(conn, saves)
         self._store(conn, environment_id, drafts)
 
     def _store(self, conn: Connection, environment_id: str, drafts: list[EventDraft]) -> None:

@@ -6,10 +6,9 @@ Two ways to the same numbers, and a test holds them equal:
 * `apply_batch` (live): each `TransactionChange` takes its `before` out and puts its
   `after` in, inside the loading transaction. SUM, COUNT and AVG move by the delta; MAX
   rises with what is added, and is re-read from `transactions` only when a value at the
-  current maximum is taken away; COUNT DISTINCT moves by the values whose count in
-  `campaign_distinct_values` goes from 0 or to 0. Per batch: one upsert of the touched
-  distinct values (returning their counts), one read of the touched progress rows, one
-  write of those that changed.
+  current maximum is taken away; COUNT DISTINCT moves by the values whose count (kept in
+  the entry, `distinct_values`) goes from 0 or to 0. Per batch: one read of the touched
+  progress rows, one write of those that changed.
 * `recompute` (from scratch): folds every active transaction of the campaign's participants.
 
 Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
@@ -30,13 +29,19 @@ import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import Connection, delete, select, text
 
 from plaudit.domain.incentive_periods import Schedule
-from plaudit.domain.incentive_rules import Aggregate, MetricDefinition, distinct_key, fold
+from plaudit.domain.incentive_rules import (
+    Aggregate,
+    Aggregation,
+    MetricDefinition,
+    distinct_key,
+    fold,
+)
 from plaudit.incentives import distinct_values
 from plaudit.incentives.definition import CampaignDefinition, definition_from_row
 from plaudit.incentives.progress_rows import (
@@ -52,7 +57,6 @@ from plaudit.incentives.progress_rows import (
 )
 from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import (
-    campaign_distinct_values,
     campaign_participants,
     campaign_progress,
     campaigns,
@@ -135,47 +139,63 @@ def apply_batch(
         return Moved({}, {})
     by_id = {campaign.id: campaign for campaign in live}
     _lock(conn, sorted({triple[2] for triple in moves}))
-    steps = distinct_values.move(conn, _net_distinct(moves))
     current = read_states(conn, list(moves))
     fresh: dict[Touched, State] = {}
     before: dict[Touched, dict[str, Decimal]] = {}
     after: dict[Touched, dict[str, Decimal]] = {}
     scans: set[ProgressKey] = set()
+    plans = {
+        campaign.id: [
+            (m.key, m.aggregation, m.distinct_attribute is not None)
+            for m in campaign.definition.metrics
+        ]
+        for campaign in live
+    }
     for triple, by_metric in moves.items():
-        metrics = by_id[triple[0]].definition.metrics
-        state = current.get(triple, {})
-        was = {m.key: value(state.get(m.key), m.aggregation) for m in metrics}
-        now_values = dict(was)
+        state = current.get(triple) or {}
+        was: dict[str, Decimal] = {}
+        now_values: dict[str, Decimal] = {}
         new = dict(state)
-        for metric in metrics:
-            mine = by_metric.get(metric.key)
+        for key, aggregation, counts_distinct in plans[triple[0]]:
+            found = state.get(key)
+            mine = by_metric.get(key)
             if mine is None:
+                was[key] = now_values[key] = value(found, aggregation)
                 continue
-            moved, gone = _moved(state.get(metric.key), mine, metric.aggregation == "max")
+            moved, was[key], now_value, gone = _moved(found, mine, aggregation)
             if gone:
-                scans.add((*triple, metric.key))  # the maximum may have gone: re-read it
-            if metric.distinct_attribute is not None:
-                moved[3] += steps.get((*triple, metric.key), 0)
-            now_values[metric.key] = value(moved, metric.aggregation)
-            new[metric.key] = moved
+                scans.add((*triple, key))  # the maximum may have gone: re-read it
+            if counts_distinct:
+                counts, moved[3] = distinct_values.moved(found, mine)
+                moved.append(counts)
+                now_value = Decimal(moved[3])
+            now_values[key] = now_value
+            new[key] = moved
         fresh[triple], before[triple], after[triple] = new, was, now_values
-    for key, again in _rescanned(conn, by_id, scans).items():
-        triple = (key[0], key[1], key[2])
-        fresh[triple][key[3]] = entry(again)
-        after[triple][key[3]] = again.value(by_id[key[0]].definition.metric(key[3]).aggregation)
+    for scanned, again in _rescanned(conn, by_id, scans).items():
+        triple = (scanned[0], scanned[1], scanned[2])
+        metric = by_id[scanned[0]].definition.metric(scanned[3])
+        fresh[triple][metric.key] = entry(again)
+        after[triple][metric.key] = again.value(metric.aggregation)
     write_states(conn, {t: s for t, s in fresh.items() if s != current.get(t)}, now)
     return Moved(before, after)
 
 
-def _moved(found: Entry | None, mine: Sequence[Move], is_max: bool) -> tuple[Entry, bool]:
-    """An entry with a metric's moves applied (its max text as it was), and whether a
-    value at the maximum was taken away (the maximum must then be re-read)."""
+def _moved(
+    found: Entry | None, mine: Sequence[Move], aggregation: Aggregation
+) -> tuple[Entry, Decimal, Decimal, bool]:
+    """An entry with a metric's moves applied (its max text as it was), the metric's value
+    before and after (what `value` gives for the entries, without reading them twice), and
+    whether a value at the maximum was taken away (the maximum must then be re-read)."""
     if found is None:
         total, count, top, distinct = ZERO, 0, None, 0
+        was = ZERO
     else:
         total, count = Decimal(found[0]), found[1]
         top = None if found[2] is None else Decimal(found[2])
         distinct = found[3]
+        was = _value(total, count, top, distinct, aggregation)
+    is_max = aggregation == "max"
     raised = False
     gone = False
     for sign, amount, _ in mine:
@@ -191,54 +211,101 @@ def _moved(found: Entry | None, mine: Sequence[Move], is_max: bool) -> tuple[Ent
                 gone = True
     # str() of a Decimal reads back as the same number (cheaper than decimal_text).
     top_text = str(top) if raised else (None if found is None else found[2])
-    return [str(total), count, top_text, distinct], gone
+    after = _value(total, count, top, distinct, aggregation)
+    return [str(total), count, top_text, distinct], was, after, gone
+
+
+def _value(
+    total: Decimal, count: int, top: Decimal | None, distinct: int, aggregation: Aggregation
+) -> Decimal:
+    """`progress_rows.value` of an entry already read."""
+    if aggregation == "sum":
+        return total
+    if aggregation == "max":
+        return ZERO if top is None else top
+    if aggregation == "count_distinct":
+        return Decimal(distinct)
+    if aggregation == "count":
+        return Decimal(count)
+    return total / count if count else ZERO
 
 
 def _moves(
     live: Sequence[LiveCampaign], changes: Sequence[TransactionChange]
 ) -> dict[Touched, dict[str, list[Move]]]:
-    """Each touched (campaign, period, participant)'s moves, per metric key."""
-    plans = [
-        (
-            campaign.id,
-            campaign.participants,
-            campaign.definition.schedule,
-            [
-                (m.key, m.source_metric, tuple(m.filters.items()), m.distinct_attribute)
-                for m in campaign.definition.metrics
-            ],
-        )
-        for campaign in live
-    ]
+    """Each touched (campaign, period, participant)'s moves, per metric key.
+
+    Campaigns share schedules, metric filters and distinct attributes (equal definitions):
+    each transaction state is matched against each distinct one once, not per campaign."""
+    schedules: dict[Schedule, int] = {}
+    matchers: dict[tuple[str, tuple[tuple[str, object], ...]], int] = {}
+    attributes_kept: dict[str, int] = {}
+    plans = []
+    for campaign in live:
+        metrics = []
+        for m in campaign.definition.metrics:
+            matcher = matchers.setdefault(
+                (m.source_metric, tuple(m.filters.items())), len(matchers)
+            )
+            distinct = (
+                None
+                if m.distinct_attribute is None
+                else attributes_kept.setdefault(m.distinct_attribute, len(attributes_kept))
+            )
+            metrics.append((m.key, matcher, distinct))
+        schedule = schedules.setdefault(campaign.definition.schedule, len(schedules))
+        plans.append((campaign.id, campaign.participants, schedule, metrics))
+    periods: list[dict[date, date | None]] = [{} for _ in schedules]
+    zones = [schedule.zone for schedule in schedules]
     out: dict[Touched, dict[str, list[Move]]] = {}
-    periods: dict[tuple[Schedule, datetime], date | None] = {}
     for change in changes:
         for sign, state in ((-1, change.before), (1, change.after)):
             if state is None:
                 continue
-            who, attributes = state.employee_id, state.attributes
-            for campaign_id, participants, schedule, metrics in plans:
+            who, attributes, source = state.employee_id, state.attributes, state.metric
+            takes = [
+                metric == source and all(attributes.get(n) == v for n, v in filters)
+                for metric, filters in matchers
+            ]
+            if not any(takes):
+                continue
+            keys = [
+                None if (raw := attributes.get(name)) is None else value_key(raw)
+                for name in attributes_kept
+            ]
+            starts = [
+                _period(schedule, zones[i], periods[i], state.occurred_at)
+                for schedule, i in schedules.items()
+            ]
+            amount = state.value
+            for campaign_id, participants, schedule_index, metrics in plans:
                 if who not in participants:
                     continue
-                memo = (schedule, state.occurred_at)
-                if memo not in periods:
-                    found = schedule.period_at(state.occurred_at)
-                    periods[memo] = None if found is None else found.start
-                start = periods[memo]
+                start = starts[schedule_index]
                 if start is None:
                     continue
                 by_metric: dict[str, list[Move]] | None = None
-                for key, source, filters, distinct in metrics:
-                    if source != state.metric:
-                        continue
-                    if filters and any(attributes.get(n) != v for n, v in filters):
+                for key, matcher, distinct in metrics:
+                    if not takes[matcher]:
                         continue
                     if by_metric is None:
                         by_metric = out.setdefault((campaign_id, start, who), {})
-                    raw = None if distinct is None else attributes.get(distinct)
-                    found_key = None if raw is None else value_key(raw)
-                    by_metric.setdefault(key, []).append((sign, state.value, found_key))
+                    found_key = None if distinct is None else keys[distinct]
+                    by_metric.setdefault(key, []).append((sign, amount, found_key))
     return out
+
+
+def _period(
+    schedule: Schedule, zone: tzinfo, seen: dict[date, date | None], instant: datetime
+) -> date | None:
+    """The start of the period holding `instant` (None: outside the schedule), remembered
+    per day in the schedule's time zone (what `Schedule.period_at` looks at)."""
+    day = instant.astimezone(zone).date()
+    if day in seen:
+        return seen[day]
+    found = schedule.period_on(day)
+    seen[day] = start = None if found is None else found.start
+    return start
 
 
 def value_key(raw: object) -> str:
@@ -248,17 +315,6 @@ def value_key(raw: object) -> str:
     if len(textual) <= _LONG_VALUE and not textual.startswith("sha256:"):
         return textual
     return "sha256:" + hashlib.sha256(textual.encode()).hexdigest()
-
-
-def _net_distinct(moves: Mapping[Touched, Mapping[str, Sequence[Move]]]) -> dict[DistinctKey, int]:
-    """Each touched distinct value's net change in count (those that move)."""
-    net: dict[DistinctKey, int] = defaultdict(int)
-    for (c, p, e), by_metric in moves.items():
-        for metric_key, mine in by_metric.items():
-            for sign, _, found in mine:
-                if found is not None:
-                    net[(c, p, e, metric_key, found)] += sign
-    return {key: n for key, n in net.items() if n}
 
 
 def _rescanned(
@@ -276,13 +332,18 @@ def _rescanned(
 
 
 def _store_many(
-    conn: Connection, fresh: Mapping[ProgressKey, Aggregate], now: datetime
+    conn: Connection,
+    campaign: LiveCampaign,
+    now: datetime,
+    employees: Sequence[str] | None = None,
 ) -> set[Touched]:
-    """Write recomputed aggregates (where their rows were just deleted); returns their
-    triples."""
+    """Recompute aggregates and their counted distinct values (all participants' or some),
+    and write them where their rows were just deleted; returns their triples."""
+    values = _collected(conn, campaign, employees, None)
     states: dict[Touched, State] = defaultdict(dict)
-    for (c, p, e, m), found in fresh.items():
-        states[(c, p, e)][m] = entry(found)
+    for (c, p, e, m), pairs in values.items():
+        states[(c, p, e)][m] = entry(fold(pairs))
+    distinct_values.attach(states, _counted(values))
     write_states(conn, states, now)
     return set(states)
 
@@ -312,9 +373,15 @@ def recompute(
 def recompute_distinct(
     conn: Connection, campaign: LiveCampaign, *, employees: Sequence[str] | None = None
 ) -> dict[DistinctKey, int]:
-    """The distinct values' counts from scratch (what `campaign_distinct_values` must hold)."""
+    """The distinct values' counts from scratch (what the entries must count)."""
+    return _counted(_collected(conn, campaign, employees, None))
+
+
+def _counted(
+    values: Mapping[ProgressKey, Sequence[tuple[Decimal, object]]],
+) -> dict[DistinctKey, int]:
     out: dict[DistinctKey, int] = defaultdict(int)
-    for key, pairs in _collected(conn, campaign, employees, None).items():
+    for key, pairs in values.items():
         for _, raw in pairs:
             if raw is not None:
                 out[(*key, value_key(raw))] += 1
@@ -369,26 +436,19 @@ def stored(conn: Connection, campaign_id: str) -> dict[ProgressKey, Aggregate]:
 
 
 def stored_distinct(conn: Connection, campaign_id: str) -> dict[DistinctKey, int]:
-    t = campaign_distinct_values.c
-    rows = conn.execute(
-        select(
-            t.campaign_id, t.period_start, t.employee_id, t.metric_key, t.value_key, t.count
-        ).where(t.campaign_id == campaign_id)
-    )
-    return {(c, p, e, m, v): n for c, p, e, m, v, n in rows}
+    """The counted distinct values as stored (those counting)."""
+    out: dict[DistinctKey, int] = {}
+    for period_start, employee_id, state in stored_states(conn, campaign_id):
+        for metric_key, found in state.items():
+            for value_key_, count in distinct_values.counted(found).items():
+                out[(campaign_id, period_start, employee_id, metric_key, value_key_)] = count
+    return out
 
 
 def rebuild(conn: Connection, campaign: LiveCampaign, now: datetime) -> set[Touched]:
     """Replace the campaign's stored aggregates (and distinct values) with a recompute."""
     conn.execute(delete(campaign_progress).where(campaign_progress.c.campaign_id == campaign.id))
-    conn.execute(
-        delete(campaign_distinct_values).where(
-            campaign_distinct_values.c.campaign_id == campaign.id
-        )
-    )
-    touched = _store_many(conn, recompute(conn, campaign), now)
-    distinct_values.insert(conn, recompute_distinct(conn, campaign))
-    return touched
+    return _store_many(conn, campaign, now)
 
 
 def rebuild_participants(
@@ -403,15 +463,8 @@ def rebuild_participants(
     mine = (t.campaign_id == campaign.id, t.employee_id.in_(who))
     before = conn.execute(select(t.period_start, t.employee_id).where(*mine).distinct()).all()
     conn.execute(delete(campaign_progress).where(*mine))
-    d = campaign_distinct_values.c
-    conn.execute(
-        delete(campaign_distinct_values).where(d.campaign_id == campaign.id, d.employee_id.in_(who))
-    )
     staying = [e for e in who if e in campaign.participants]
-    fresh = recompute(conn, campaign, employees=staying) if staying else {}
-    touched = _store_many(conn, fresh, now)
-    if staying:
-        distinct_values.insert(conn, recompute_distinct(conn, campaign, employees=staying))
+    touched = _store_many(conn, campaign, now, employees=staying) if staying else set()
     return {(campaign.id, r.period_start, r.employee_id) for r in before} | touched
 
 

@@ -1,7 +1,8 @@
 """Stored live progress: one `campaign_progress` row per (campaign, period, participant).
 
 The row's `metrics` text is compact JSON, metric key -> [sum, count, max, distinct count]
-(`Entry`; decimals as decimal text, max null while nothing counted). A batch of loads reads
+(`Entry`; decimals as decimal text, max null while nothing counted), and for a COUNT
+DISTINCT metric a fifth element: its counted values (`distinct_values`). A batch of loads reads
 and writes one row per participant it touches instead of one per metric, and each statement
 is raw SQL prepared once: the keys go in as one JSON parameter (SQLite, `json_each`) or one
 array per key column (PostgreSQL, `unnest`), each key one primary-key probe.
@@ -22,7 +23,7 @@ from plaudit.ingest.transactions import decimal_text
 from plaudit.store.incentive_tables import campaign_progress
 
 Touched = tuple[str, date, str]  # campaign, period start, employee
-Entry = list[Any]  # [sum text, count, max text | None, distinct count]
+Entry = list[Any]  # [sum text, count, max text | None, distinct count, (counted values)]
 State = dict[str, Entry]  # metric key -> its entry
 ZERO = Decimal(0)
 
@@ -63,7 +64,7 @@ def entry(aggregate: Aggregate) -> Entry:
 
 
 def aggregate(found: Entry) -> Aggregate:
-    total, count, top, distinct = found
+    total, count, top, distinct = found[:4]
     return Aggregate(Decimal(total), count, None if top is None else Decimal(top), distinct)
 
 
@@ -85,7 +86,8 @@ def value(found: Entry | None, aggregation: Aggregation) -> Decimal:
 def read_states(conn: Connection, keys: Sequence[Touched]) -> dict[Touched, State]:
     """The stored states of `keys` (those with a row), in one query."""
     if conn.dialect.name == "sqlite":
-        listed = orjson.dumps([[c, p.isoformat(), e] for c, p, e in keys]).decode()
+        days = _days({key[1] for key in keys})
+        listed = orjson.dumps([[c, days[p], e] for c, p, e in keys]).decode()
         rows = conn.exec_driver_sql(_SQLITE_READ, (listed,)).all()
     else:
         columns = tuple([key[i] for key in keys] for i in range(3))
@@ -101,14 +103,17 @@ def write_states(conn: Connection, states: Mapping[Touched, State], now: datetim
     texts = [orjson.dumps(state).decode() for state in states.values()]
     if conn.dialect.name == "sqlite":
         stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        rows = [
-            (c, p.isoformat(), e, text, stamp)
-            for (c, p, e), text in zip(states, texts, strict=True)
-        ]
+        days = _days({key[1] for key in states})
+        rows = [(c, days[p], e, text, stamp) for (c, p, e), text in zip(states, texts, strict=True)]
         conn.exec_driver_sql(_SQLITE_WRITE, rows)
     else:
         columns = tuple([key[i] for key in states] for i in range(3))
         conn.exec_driver_sql(_POSTGRES_WRITE, (*columns, texts, [now] * len(texts)))
+
+
+def _days(periods: set[date]) -> dict[date, str]:
+    """Period starts as SQLite stores them, each written once per batch (not per row)."""
+    return {period: period.isoformat() for period in periods}
 
 
 def stored_states(

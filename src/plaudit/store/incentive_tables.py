@@ -5,10 +5,10 @@ and payouts.
 aggregate in one row (`metrics`: compact JSON text, metric key -> [sum, count, max,
 distinct count], decimals as strings, never floats), updated in the transaction that loads
 the underlying `transactions` row: a batch reads and writes one row per participant touched,
-not one per metric. `campaign_milestones` has one row per (campaign, period, participant,
+not one per metric. A COUNT DISTINCT metric's entry also counts the active transactions
+carrying each distinct value (a fifth element, value key -> count), so the distinct count
+moves by delta too. `campaign_milestones` has one row per (campaign, period, participant,
 threshold) ever reached: its primary key is what makes `program.milestone_reached` once-only.
-`campaign_distinct_values` counts, per aggregate of a COUNT DISTINCT metric, the active
-transactions carrying each distinct value, so the distinct count moves by delta too.
 `campaigns.revision` is a new random token with every change of a campaign or its
 participants (never a counter: a rolled-back change must not leave a reusable number):
 it is what cached parsed campaigns are checked against.
@@ -78,19 +78,6 @@ campaign_progress = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("campaign_id", "period_start", "employee_id"),
     sqlite_with_rowid=False,  # SQLite: one B-tree per write (no rowid table beside the key)
-)
-
-campaign_distinct_values = Table(
-    "campaign_distinct_values",
-    metadata,
-    Column("campaign_id", String(40), ForeignKey("campaigns.id"), nullable=False),
-    Column("period_start", Date(), nullable=False),
-    Column("employee_id", String(40), nullable=False),
-    Column("metric_key", String(100), nullable=False),
-    Column("value_key", String(100), nullable=False),  # the value, or a digest of a long one
-    Column("count", Integer, nullable=False),  # active transactions carrying it (> 0)
-    PrimaryKeyConstraint("campaign_id", "period_start", "employee_id", "metric_key", "value_key"),
-    sqlite_with_rowid=False,
 )
 
 campaign_milestones = Table(

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import select, update
 
 from plaudit.app_container import Container
@@ -25,7 +26,7 @@ from plaudit.incentives.progress import (
     stored_distinct,
 )
 from plaudit.ingest.transactions import TransactionInput, TransactionState, decimal_text
-from plaudit.store.incentive_tables import campaign_distinct_values, campaigns, leaderboards
+from plaudit.store.incentive_tables import campaign_progress, campaigns, leaderboards
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 from tests.integration.engagement.factories import make_employee
@@ -203,11 +204,18 @@ async def assert_live_is_recomputed(container: Container, campaign_id: str) -> l
 
 async def forget_distinct_values(container: Container, campaign_id: str) -> None:
     def unit(conn: Any) -> None:
-        conn.execute(
-            campaign_distinct_values.delete().where(
-                campaign_distinct_values.c.campaign_id == campaign_id
+        t = campaign_progress.c
+        for row in conn.execute(select(campaign_progress).where(t.campaign_id == campaign_id)):
+            bare = {key: found[:4] for key, found in orjson.loads(row.metrics).items()}
+            conn.execute(
+                campaign_progress.update()
+                .where(
+                    t.campaign_id == row.campaign_id,
+                    t.period_start == row.period_start,
+                    t.employee_id == row.employee_id,
+                )
+                .values(metrics=orjson.dumps(bare).decode())
             )
-        )
         conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(revision=""))
 
     await container.db.write(unit)
