@@ -23,7 +23,7 @@ def moved(
 ) -> tuple[Counts, int]:
     """An entry's counts with each move's value key (sign, _, key) added or taken away, and
     how many values then count."""
-    counts: Counts = dict(found[4]) if found is not None and len(found) > 4 else {}
+    counts = counted(found) if found is not None else {}
     for sign, _, key in moves:
         if key is None:
             continue

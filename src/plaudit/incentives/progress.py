@@ -59,7 +59,6 @@ from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import (
     campaign_participants,
     campaign_progress,
-    campaigns,
 )
 from plaudit.store.ingest_tables import transactions
 from plaudit.store.membership import one_of
@@ -103,25 +102,6 @@ def load_campaign(conn: Connection, row: object) -> LiveCampaign:
         definition=definition_from_row(row),
         participants={r.employee_id: {k: Decimal(v) for k, v in r.targets.items()} for r in rows},
     )
-
-
-def active_campaigns(conn: Connection, environment_id: str) -> list[LiveCampaign]:
-    rows = conn.execute(
-        select(campaigns)
-        .where(campaigns.c.environment_id == environment_id, campaigns.c.status == "active")
-        .order_by(campaigns.c.id)
-    ).all()
-    return [load_campaign(conn, row) for row in rows]
-
-
-def apply_changes(
-    conn: Connection,
-    live: Sequence[LiveCampaign],
-    changes: Sequence[TransactionChange],
-    now: datetime,
-) -> set[Touched]:
-    """Move the aggregates; returns the touched (campaign, period start, employee)."""
-    return set(apply_batch(conn, live, changes, now).after)
 
 
 Move = tuple[int, Decimal, str | None]  # sign, value, distinct value key

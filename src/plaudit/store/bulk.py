@@ -23,7 +23,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Date, Table
-from sqlalchemy.dialects import postgresql
 
 from plaudit.store.types import UtcDateTime
 
@@ -138,28 +137,6 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         conn.exec_driver_sql(statement, list(zip(*columns, strict=True)))
     else:
         conn.exec_driver_sql(_unnest_sql(conn, table, names), tuple(columns))
-
-
-def bulk_upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT every row, or UPDATE the other columns of the row with its primary key."""
-    if not rows:
-        return
-    keys = [column.name for column in table.primary_key.columns]
-    if conn.dialect.name != "sqlite":
-        insert = postgresql.insert(table)
-        others = {name: insert.excluded[name] for name in rows[0] if name not in keys}
-        conn.execute(insert.on_conflict_do_update(index_elements=keys, set_=others), list(rows))
-        return
-    names = tuple(rows[0])
-    columns = _columns(table, names, rows, "sqlite")
-    marks = ", ".join("?" for _ in names)
-    conflict = ", ".join(f'"{name}"' for name in keys)
-    updates = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n not in keys)
-    statement = (
-        f'INSERT INTO "{table.name}" ({_names_sql(names)}) VALUES ({marks}) '  # noqa: S608
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    )
-    conn.exec_driver_sql(statement, list(zip(*columns, strict=True)))
 
 
 def insert_new(
