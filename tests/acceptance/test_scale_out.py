@@ -21,13 +21,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from plaudit.app import build_container, running
 from plaudit.app_container import Container
-from plaudit.config import Settings
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.domain.api_keys import Environment
 from plaudit.store.tables import message_attempts, messages
 from tests.conftest import fresh_postgres_database
+from tests.integration.delivery_helpers import own_plaudit
 from tests.integration.receiver import Receiver
 
 PLAUDIT = str(Path(sys.executable).parent / "plaudit")
@@ -46,13 +45,7 @@ def pg_url(database_url: str) -> Iterator[str]:
 
 @pytest.fixture
 async def plaudit(pg_url: str) -> AsyncIterator[Container]:
-    settings = Settings(
-        database_url=pg_url,  # type: ignore[arg-type]
-        outbound_allow_http=True,
-        outbound_allow_cidrs="127.0.0.0/8",
-    )
-    container = build_container(settings)
-    async with running(container, with_workers=False):
+    async with own_plaudit(pg_url) as container:
         yield container
 
 

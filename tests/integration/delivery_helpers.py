@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
+from plaudit.app import build_container, running
+from plaudit.app_container import Container
+from plaudit.config import Settings
+from plaudit.domain.clock import Clock
 from plaudit.tenancy.models import CreatedOrganization
 from tests.integration.conftest import bearer
 
@@ -19,6 +25,19 @@ def birthday(user: str = "usr_1") -> dict[str, Any]:
         "employee": {"id": user, "external_id": "E-1", "email": "ada@example.com", "name": "Ada"},
         "occurred_on": "2026-12-04",
     }
+
+
+@asynccontextmanager
+async def own_plaudit(database_url: str, clock: Clock | None = None) -> AsyncIterator[Container]:
+    """Plaudit on a database of the test's own, sending to loopback, with no workers."""
+    settings = Settings(
+        database_url=database_url,  # type: ignore[arg-type]
+        outbound_allow_http=True,
+        outbound_allow_cidrs="127.0.0.0/8",
+    )
+    container = build_container(settings, clock=clock)
+    async with running(container, with_workers=False):
+        yield container
 
 
 async def create_endpoint(

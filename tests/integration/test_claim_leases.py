@@ -10,20 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from plaudit.app import build_container, running
 from plaudit.app_container import Container
-from plaudit.config import Settings
 from plaudit.delivery.claims import Claimer, ClaimLimits
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.domain.api_keys import Environment
 from plaudit.domain.clock import ManualClock
 from plaudit.store.tables import messages
+from tests.integration.delivery_helpers import birthday, own_plaudit
 
 LEASE = timedelta(seconds=60)
-BIRTHDAY = {
-    "employee": {"id": "usr_1", "external_id": None, "email": "a@example.com", "name": "A"},
-    "occurred_on": "2026-12-04",
-}
 
 
 @pytest.fixture
@@ -33,13 +28,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def quiet(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Container]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'leases.db'}",  # type: ignore[arg-type]
-        outbound_allow_http=True,
-        outbound_allow_cidrs="127.0.0.0/8",
-    )
-    container = build_container(settings, clock=clock)
-    async with running(container, with_workers=False):
+    async with own_plaudit(f"sqlite:///{tmp_path / 'leases.db'}", clock) as container:
         yield container
 
 
@@ -48,7 +37,7 @@ async def three_due(container: Container) -> set[str]:
     env = org.environment_ids[Environment.PRODUCTION]
     await container.endpoints.create(env, EndpointSpec(url="http://127.0.0.1:9/hook"))
     for _ in range(3):
-        await container.events.publish(env, "milestone.birthday", BIRTHDAY)
+        await container.events.publish(env, "milestone.birthday", birthday())
     async with container.db.read() as conn:
         return {row[0] for row in await conn.execute(select(messages.c.id))}
 

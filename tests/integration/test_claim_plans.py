@@ -19,9 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import bindparam, select, text
 
-from plaudit.app import build_container, running
 from plaudit.app_container import Container
-from plaudit.config import Settings
 from plaudit.delivery.claim_queries import PG_TAKE
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.delivery.results import PG_SUCCESS, SQLITE_SUCCESS
@@ -30,12 +28,9 @@ from plaudit.events.models import EventDraft
 from plaudit.store.tables import messages
 from plaudit.store.types import UtcDateTime
 from tests.conftest import fresh_postgres_database
+from tests.integration.delivery_helpers import birthday, own_plaudit
 
 BACKLOG = 3000
-BIRTHDAY = {
-    "employee": {"id": "usr_1", "external_id": None, "email": "a@example.com", "name": "A"},
-    "occurred_on": "2026-12-04",
-}
 
 
 @pytest.fixture
@@ -47,13 +42,7 @@ def pg_url(database_url: str) -> Iterator[str]:
 
 @pytest.fixture
 async def plaudit(pg_url: str) -> AsyncIterator[Container]:
-    settings = Settings(
-        database_url=pg_url,  # type: ignore[arg-type]
-        outbound_allow_http=True,
-        outbound_allow_cidrs="127.0.0.0/8",
-    )
-    container = build_container(settings)
-    async with running(container, with_workers=False):
+    async with own_plaudit(pg_url) as container:
         yield container
 
 
@@ -71,7 +60,7 @@ async def backlog(plaudit: Container) -> list[str]:
     for _ in range(0, BACKLOG, 500):
         async with plaudit.db.transaction() as conn:
             await plaudit.event_log.append_many(
-                conn, env, [EventDraft("milestone.birthday", BIRTHDAY)] * 500
+                conn, env, [EventDraft("milestone.birthday", birthday())] * 500
             )
     async with plaudit.db.read() as conn:
         return list((await conn.execute(select(messages.c.id).limit(512))).scalars())
@@ -134,9 +123,7 @@ async def test_recording_successes_reads_only_their_rows(plaudit: Container) -> 
 async def test_on_sqlite_recording_successes_goes_by_primary_key(tmp_path: Path) -> None:
     # SQLite has no statistics here at all: left to choose, it walked the due index for
     # every pending message and tested each against the batch.
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'plans.db'}")  # type: ignore[arg-type]
-    container = build_container(settings)
-    async with running(container, with_workers=False):
+    async with own_plaudit(f"sqlite:///{tmp_path / 'plans.db'}") as container:
         plan = await container.db.read_with(
             lambda conn: [
                 row[3]
