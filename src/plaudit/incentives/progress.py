@@ -219,6 +219,7 @@ def _moves(
     each transaction state is matched against each distinct one once, not per campaign."""
     schedules: dict[Schedule, int] = {}
     matchers: dict[tuple[str, tuple[tuple[str, object], ...]], int] = {}
+    matching: list[MetricDefinition] = []  # one metric per distinct (source, filters)
     attributes_kept: dict[str, int] = {}
     plans = []
     for campaign in live:
@@ -227,6 +228,8 @@ def _moves(
             matcher = matchers.setdefault(
                 (m.source_metric, tuple(m.filters.items())), len(matchers)
             )
+            if matcher == len(matching):
+                matching.append(m)
             distinct = (
                 None
                 if m.distinct_attribute is None
@@ -243,10 +246,7 @@ def _moves(
             if state is None:
                 continue
             who, attributes, source = state.employee_id, state.attributes, state.metric
-            takes = [
-                metric == source and all(attributes.get(n) == v for n, v in filters)
-                for metric, filters in matchers
-            ]
+            takes = [m.takes(source, attributes) for m in matching]
             if not any(takes):
                 continue
             keys = [
