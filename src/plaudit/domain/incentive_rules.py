@@ -111,12 +111,14 @@ def attainment(actual: Decimal, target: Decimal) -> Decimal:
     return actual / target
 
 
-def weighted_attainment(parts: Sequence[tuple[Decimal, Decimal]]) -> Decimal:
-    """Weighted mean of (attainment, weight) pairs."""
-    weights = sum((weight for _, weight in parts), ZERO)
-    if weights <= 0:
-        return ZERO
-    return sum((value * weight for value, weight in parts), ZERO) / weights
+def weighted_attainment(parts: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """Weighted mean of (attainment, weight) pairs, in one pass (it runs for every
+    participant a load touches)."""
+    total = weights = ZERO
+    for value, weight in parts:
+        total += value * weight
+        weights += weight
+    return total / weights if weights > 0 else ZERO
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from plaudit.domain.incentive_rules import (
     milestones_reached,
     rank,
     top,
+    weighted_attainment,
 )
 from plaudit.engagement.directory import load_employees
 from plaudit.events.models import EventDraft, rfc3339
@@ -57,15 +58,12 @@ _NO_TARGETS: Mapping[str, Decimal] = {}
 def participant_attainment(
     campaign: LiveCampaign, values: Mapping[str, Decimal], who: str
 ) -> Decimal:
-    """The weighted attainment of one participant from their metric values:
-    `weighted_attainment` of each metric's attainment, the same operations in the same
-    order, without building the pairs (this runs for every participant a batch touches)."""
+    """The weighted attainment of one participant from their metric values."""
     targets = campaign.participants.get(who, _NO_TARGETS)
-    total = weights = ZERO
-    for m in campaign.definition.metrics:
-        total += attainment(values[m.key], targets.get(m.key, m.target)) * m.weight
-        weights += m.weight
-    return total / weights if weights > 0 else ZERO
+    return weighted_attainment(
+        (attainment(values[m.key], targets.get(m.key, m.target)), m.weight)
+        for m in campaign.definition.metrics
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +98,6 @@ class Scores:
             if period is None:
                 period = names[triple[1]] = str(triple[1])
             self._by_period.setdefault(period, []).append(triple)
-        metrics = campaign.definition.metrics
-        # participant_attainment's operands, looked up once per batch, not per participant
-        self._parts = [(m.key, m.target, m.weight) for m in metrics]
-        self._weights = sum((m.weight for m in metrics), ZERO)
 
     def touched_in(self, period: str) -> list[Touched]:
         """The touched participants of one period (its start as ISO text)."""
@@ -114,19 +108,8 @@ class Scores:
         found = done.get(triple)
         if found is None:
             values = (self.moved.after if after else self.moved.before)[triple]
-            found = done[triple] = self._attainment(values, triple[2])
+            found = done[triple] = participant_attainment(self.campaign, values, triple[2])
         return found
-
-    def _attainment(self, values: Mapping[str, Decimal], who: str) -> Decimal:
-        """`participant_attainment`: the same operations in the same order (targets are
-        positive, checked when the campaign was defined)."""
-        if self._weights <= 0:
-            return ZERO
-        targets = self.campaign.participants.get(who, _NO_TARGETS)
-        total = ZERO
-        for key, target, weight in self._parts:
-            total += values[key] / targets.get(key, target) * weight
-        return total / self._weights
 
     def score(self, triple: Touched, rank_by: str) -> Decimal:
         """A touched participant's value on a board after the batch."""
