@@ -62,6 +62,21 @@ class MetricDefinition:
         return self.aggregation == "count_distinct"
 
 
+def aggregate_value(
+    aggregation: Aggregation, total: Decimal, count: int, top: Decimal | None, distinct: int
+) -> Decimal:
+    """What an aggregate's running parts mean for a metric of this aggregation."""
+    if aggregation == "sum":
+        return total
+    if aggregation == "count":
+        return Decimal(count)
+    if aggregation == "avg":
+        return total / count if count else ZERO
+    if aggregation == "max":
+        return top if top is not None else ZERO
+    return Decimal(distinct)
+
+
 @dataclass(frozen=True, slots=True)
 class Aggregate:
     """Running state of one (participant, period, metric)."""
@@ -72,15 +87,7 @@ class Aggregate:
     distinct: int = 0
 
     def value(self, aggregation: Aggregation) -> Decimal:
-        if aggregation == "sum":
-            return self.sum
-        if aggregation == "count":
-            return Decimal(self.count)
-        if aggregation == "avg":
-            return self.sum / self.count if self.count else ZERO
-        if aggregation == "max":
-            return self.max if self.max is not None else ZERO
-        return Decimal(self.distinct)
+        return aggregate_value(aggregation, self.sum, self.count, self.max, self.distinct)
 
     def shifted(self, value: Decimal, sign: int) -> Aggregate:
         """Add (sign 1) or take away (sign -1) one value's sum and count."""

@@ -39,6 +39,7 @@ from plaudit.domain.incentive_rules import (
     Aggregate,
     Aggregation,
     MetricDefinition,
+    aggregate_value,
     distinct_key,
     fold,
 )
@@ -174,7 +175,7 @@ def _moved(
         total, count = Decimal(found[0]), found[1]
         top = None if found[2] is None else Decimal(found[2])
         distinct = found[3]
-        was = _value(total, count, top, distinct, aggregation)
+        was = aggregate_value(aggregation, total, count, top, distinct)
     is_max = aggregation == "max"
     raised = False
     gone = False
@@ -191,23 +192,8 @@ def _moved(
                 gone = True
     # str() of a Decimal reads back as the same number (cheaper than decimal_text).
     top_text = str(top) if raised else (None if found is None else found[2])
-    after = _value(total, count, top, distinct, aggregation)
+    after = aggregate_value(aggregation, total, count, top, distinct)
     return [str(total), count, top_text, distinct], was, after, gone
-
-
-def _value(
-    total: Decimal, count: int, top: Decimal | None, distinct: int, aggregation: Aggregation
-) -> Decimal:
-    """`progress_rows.value` of an entry already read."""
-    if aggregation == "sum":
-        return total
-    if aggregation == "max":
-        return ZERO if top is None else top
-    if aggregation == "count_distinct":
-        return Decimal(distinct)
-    if aggregation == "count":
-        return Decimal(count)
-    return total / count if count else ZERO
 
 
 def _moves(

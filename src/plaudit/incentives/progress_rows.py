@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
-from plaudit.domain.incentive_rules import Aggregate, Aggregation
+from plaudit.domain.incentive_rules import Aggregate, Aggregation, aggregate_value
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.incentive_tables import campaign_progress
 
@@ -72,15 +72,8 @@ def value(found: Entry | None, aggregation: Aggregation) -> Decimal:
     """What an entry means for its metric: `Aggregate.value` without building one."""
     if found is None:
         return ZERO
-    if aggregation == "sum":
-        return Decimal(found[0])
-    if aggregation == "max":
-        return ZERO if found[2] is None else Decimal(found[2])
-    if aggregation == "count_distinct":
-        return Decimal(found[3])
-    if aggregation == "count":
-        return Decimal(found[1])
-    return Decimal(found[0]) / found[1] if found[1] else ZERO
+    top = None if found[2] is None else Decimal(found[2])
+    return aggregate_value(aggregation, Decimal(found[0]), found[1], top, found[3])
 
 
 def read_states(conn: Connection, keys: Sequence[Touched]) -> dict[Touched, State]:
