@@ -51,7 +51,6 @@ from plaudit.store.conflicts import insert_or_ignore
 from plaudit.store.engagement_tables import group_members
 from plaudit.store.incentive_tables import campaign_milestones, leaderboards
 
-ZERO = Decimal(0)
 _NO_TARGETS: Mapping[str, Decimal] = {}
 
 

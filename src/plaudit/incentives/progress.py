@@ -36,6 +36,7 @@ from sqlalchemy import Connection, delete, select, text
 
 from plaudit.domain.incentive_periods import Schedule
 from plaudit.domain.incentive_rules import (
+    ZERO,
     Aggregate,
     Aggregation,
     MetricDefinition,
@@ -66,7 +67,6 @@ from plaudit.store.membership import one_of
 
 ProgressKey = tuple[str, date, str, str]  # campaign, period start, employee, metric key
 DistinctKey = tuple[str, date, str, str, str]  # a progress key and a value key
-ZERO = Decimal(0)
 EMPTY = Aggregate()
 _LONG_VALUE = 100  # value keys longer than this (or looking like a digest) are digested
 

@@ -18,14 +18,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
-from plaudit.domain.incentive_rules import Aggregate, Aggregation, aggregate_value
+from plaudit.domain.incentive_rules import ZERO, Aggregate, Aggregation, aggregate_value
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.incentive_tables import campaign_progress
 
 Touched = tuple[str, date, str]  # campaign, period start, employee
 Entry = list[Any]  # [sum text, count, max text | None, distinct count, (counted values)]
 State = dict[str, Entry]  # metric key -> its entry
-ZERO = Decimal(0)
 
 _SQLITE_READ = (
     "SELECT k.key, t.metrics FROM json_each(?) AS k JOIN campaign_progress AS t "
