@@ -30,6 +30,7 @@ def _attempt(endpoint_id: str, environment_id: str, outcome: Outcome, at: dateti
         schedule_position=0,
         was_exhausted=False,
         endpoint_updated_at=at,
+        event_timestamp="2026-12-01T08:00:00.000Z",
     )
     code = 200 if outcome is Outcome.SUCCESS else 500
     return Recorded(message, AttemptResult(outcome, code, 5.0), at, (0, 5))

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from plaudit.delivery.claim_queries import NOW, SATURATED, due_plain, endpoint_ready
 from plaudit.delivery.models import ClaimedMessage
+from plaudit.events.models import rfc3339
 from plaudit.store.tables import endpoints
+from plaudit.store.types import from_sqlite_utc_text, wire_time_from_sqlite_utc_text
 
 
 def messages_from_rows(rows: Iterable[Sequence[Any]]) -> list[ClaimedMessage]:
@@ -34,7 +35,7 @@ def messages_from_rows(rows: Iterable[Sequence[Any]]) -> list[ClaimedMessage]:
             was_exhausted=r[7],
             endpoint_updated_at=r[8],
             event_data=r[9],
-            event_created_at=r[10],
+            event_timestamp=rfc3339(r[10]),
             is_test=r[11],
         )
         for r in rows
@@ -60,11 +61,6 @@ def load_sqlite(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
         return []
     sql = _SQLITE_LOAD_ROWS.format(marks=",".join("?" * len(ids)))
     return [claimed_from_sqlite(list(r)) for r in conn.exec_driver_sql(sql, tuple(ids))]
-
-
-def _sqlite_instant(text: str) -> datetime:
-    # Stored by UtcDateTime as naive UTC "YYYY-MM-DD HH:MM:SS.ffffff".
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @functools.cache
@@ -111,13 +107,12 @@ def claimed_from_sqlite(r: list[Any]) -> ClaimedMessage:
         attempt_count=r[5],
         schedule_position=r[6],
         was_exhausted=bool(r[7]),
-        endpoint_updated_at=_sqlite_instant(r[8]),
+        endpoint_updated_at=_endpoint_version(r[8]),
         event_data_json=r[9],
-        event_created_at=_sqlite_instant(r[10]),
+        event_timestamp=wire_time_from_sqlite_utc_text(r[10]),
         is_test=bool(r[11]),
     )
 
 
-def sqlite_text(instant: datetime) -> str:
-    # The text UtcDateTime stores on SQLite: naive UTC with microseconds.
-    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+# A claim carries its endpoint's version on every row, and a worker sends to few endpoints.
+_endpoint_version = functools.lru_cache(maxsize=4096)(from_sqlite_utc_text)

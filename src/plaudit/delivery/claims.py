@@ -38,12 +38,12 @@ from plaudit.delivery.claim_rows import (
     load_sqlite,
     messages_from_rows,
     sqlite_due_ids,
-    sqlite_text,
 )
 from plaudit.delivery.models import ClaimedMessage
 from plaudit.domain.clock import Clock
 from plaudit.store.database import Database
 from plaudit.store.tables import endpoints, messages
+from plaudit.store.types import sqlite_utc_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +157,7 @@ class Claimer:
         ids_json = conn.execute(sqlite_due_ids(), params).scalar()
         if not ids_json or ids_json == "[]":
             return []
-        lease_until = sqlite_text(now + self.limits.lease)
+        lease_until = sqlite_utc_text(now + self.limits.lease)
         conn.exec_driver_sql(SQLITE_LEASE, (worker, lease_until, lease_until, ids_json))
         rows_json = conn.exec_driver_sql(SQLITE_LOAD_JSON, (ids_json,)).scalar()
         return [claimed_from_sqlite(row) for row in orjson.loads(rows_json or "[]")]

@@ -13,7 +13,7 @@ from plaudit.delivery.handoff import Handoff
 from plaudit.delivery.models import ClaimedMessage
 from plaudit.delivery.wakeup import Wakeup
 from plaudit.domain.ids import new_id
-from plaudit.events.models import StoredEvent
+from plaudit.events.models import StoredEvent, rfc3339
 from plaudit.store.database import after_commit
 from plaudit.store.tables import endpoints, messages
 
@@ -106,7 +106,7 @@ class FanOut:
                 was_exhausted=False,
                 endpoint_updated_at=target.updated_at,
                 event_data=dict(event.data),
-                event_created_at=event.created_at,
+                event_timestamp=rfc3339(event.created_at),
                 is_test=event.is_test,
             )
         )

@@ -80,8 +80,9 @@ class ClaimedMessage:
     schedule_position: int
     was_exhausted: bool
     endpoint_updated_at: datetime
+    # When the event happened, in its wire form (`rfc3339`): every attempt sends it.
+    event_timestamp: str
     event_data: dict[str, Any] | None = None
-    event_created_at: datetime | None = None
     is_test: bool = False
     # The stored JSON text of the event's data, when the store hands it over unparsed:
     # an unshaped body is spliced from it without a parse and a dump per message.

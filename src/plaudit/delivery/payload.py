@@ -8,7 +8,6 @@ import orjson
 
 from plaudit.delivery.models import ClaimedMessage, EndpointConfig
 from plaudit.domain.signing import delivery_headers
-from plaudit.events.models import rfc3339
 from plaudit.transform.field_selection import FieldSelection
 from plaudit.transform.jsonata_engine import CompiledTemplate, TemplateError, compile_template
 
@@ -27,8 +26,7 @@ class PayloadShaper:
         self._templates: dict[tuple[str, object], CompiledTemplate] = {}
 
     async def body(self, message: ClaimedMessage, endpoint: EndpointConfig) -> bytes:
-        assert message.event_created_at is not None
-        timestamp = rfc3339(message.event_created_at)
+        timestamp = message.event_timestamp
         if not endpoint.fields and not endpoint.template and message.event_data_json is not None:
             # The wire envelope around the stored JSON, byte for byte what a dump would give.
             return b"".join(

@@ -9,10 +9,11 @@ appended in the same transaction.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -27,7 +28,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
 from plaudit.store.tables import endpoints, message_attempts, messages
-from plaudit.store.types import UtcDateTime
+from plaudit.store.types import UtcDateTime, sqlite_utc_text
 
 MAX_CIRCUIT_PAUSE = timedelta(minutes=2)
 _ERROR_CHARS = 500
@@ -67,12 +68,16 @@ class ResultWriter:
         self._operational = operational_types
 
     async def write(self, worker: str, batch: Sequence[Recorded]) -> None:
-        if not batch:
-            return
+        if batch:
+            # Rows are built inside the unit: on SQLite that is the writer thread, which
+            # keeps this per-message work off the event loop that sends.
+            await self._db.write(functools.partial(self._record, worker, batch))
+
+    def _record(self, worker: str, batch: Sequence[Recorded], conn: Connection) -> None:
         now = self._clock.now()
         successes: list[dict[str, Any]] = []
         failures: list[dict[str, Any]] = []
-        attempts: list[dict[str, Any]] = []
+        attempts: list[tuple[Any, ...]] = []
         notices: list[tuple[str, EventDraft]] = []
         tallies: dict[str, _EndpointTally] = defaultdict(_EndpointTally)
         for item in batch:
@@ -94,24 +99,22 @@ class ResultWriter:
             failures.append(row)
             if row["b_status"] == "failed" and not self._is_operational(message):
                 notices.append(_notice("message.attempt.exhausted", item, now))
-        prepared_notices = [(env, self._event_log.prepare([draft])) for env, draft in notices]
-
-        def record(conn: Connection) -> None:
-            if conn.dialect.name == "sqlite":
-                # Per-message statements on the hot path go straight to the driver.
-                _record_sqlite(conn, successes, attempts)
-            else:
-                _record_successes_by_code(conn, successes)
-                conn.execute(message_attempts.insert(), attempts)
-            if failures:
-                conn.execute(_FAILURE_UPDATE, failures)
-            disabled = self._update_endpoints(conn, tallies, now)
-            for environment_id, prepared in prepared_notices:
-                self._event_log.store(conn, environment_id, prepared)
-            for environment_id, draft in disabled:
-                self._event_log.store(conn, environment_id, self._event_log.prepare([draft]))
-
-        await self._db.write(record)
+        if conn.dialect.name == "sqlite":
+            # Per-message statements on the hot path go straight to the driver.
+            _record_sqlite(conn, successes, attempts)
+        else:
+            _record_successes_by_code(conn, successes)
+            conn.execute(
+                message_attempts.insert(),
+                [dict(zip(_ATTEMPT_COLUMNS, a, strict=True)) for a in attempts],
+            )
+        if failures:
+            conn.execute(_FAILURE_UPDATE, failures)
+        disabled = self._update_endpoints(conn, tallies, now)
+        for environment_id, draft in notices:
+            self._event_log.store(conn, environment_id, self._event_log.prepare([draft]))
+        for environment_id, draft in disabled:
+            self._event_log.store(conn, environment_id, self._event_log.prepare([draft]))
 
     def _is_operational(self, message: ClaimedMessage) -> bool:
         # Never report on deliveries of reports: that way lies an endless loop.
@@ -299,23 +302,24 @@ def _failure_row(worker: str, item: Recorded, now: datetime) -> dict[str, Any]:
     }
 
 
-def _attempt_row(worker: str, item: Recorded) -> dict[str, Any]:
-    result = item.result
-    return {
-        "id": new_id("atm"),
-        "message_id": item.message.id,
-        "endpoint_id": item.message.endpoint_id,
-        "environment_id": item.message.environment_id,
-        "attempt": item.message.attempt_count + 1,
-        "outcome": result.outcome.value,
-        "status_code": result.status_code,
-        "duration_ms": round(result.duration_ms, 3),
-        "error": result.error[:_ERROR_CHARS] if result.error else None,
-        "response_headers": result.response_headers,
-        "response_body": result.response_body,
-        "worker": worker,
-        "started_at": item.started_at,
-    }
+def _attempt_row(worker: str, item: Recorded) -> tuple[Any, ...]:
+    """An attempt's values in `_ATTEMPT_COLUMNS` order."""
+    message, result = item.message, item.result
+    return (
+        new_id("atm"),
+        message.id,
+        message.endpoint_id,
+        message.environment_id,
+        message.attempt_count + 1,
+        result.outcome.value,
+        result.status_code,
+        round(result.duration_ms, 3),
+        result.error[:_ERROR_CHARS] if result.error else None,
+        result.response_headers,
+        result.response_body,
+        worker,
+        item.started_at,
+    )
 
 
 def _notice(event_type: str, item: Recorded, now: datetime) -> tuple[str, EventDraft]:
@@ -364,30 +368,24 @@ _SQLITE_ROW_MARKS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SQLITE_ROWS_PER_INSERT = 2000  # 13 parameters each, under SQLite's 32 766
 
 
-def _sqlite_time(instant: datetime) -> str:
-    # The text UtcDateTime stores on SQLite: naive UTC with microseconds.
-    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def _record_sqlite(
-    conn: Connection, successes: list[dict[str, Any]], attempts: list[dict[str, Any]]
+    conn: Connection, successes: list[dict[str, Any]], attempts: list[tuple[Any, ...]]
 ) -> None:
     by_code: dict[int | None, list[str]] = defaultdict(list)
     for r in successes:
         by_code[r["b_code"]].append(r["b_id"])
     for code, ids in by_code.items():
-        stamp = _sqlite_time(successes[0]["b_now"])
+        stamp = sqlite_utc_text(successes[0]["b_now"])
         conn.exec_driver_sql(SQLITE_SUCCESS, (code, stamp, orjson.dumps(ids).decode()))
     # One multi-row INSERT per chunk: one statement step instead of one per row.
     for start in range(0, len(attempts), _SQLITE_ROWS_PER_INSERT):
         chunk = attempts[start : start + _SQLITE_ROWS_PER_INSERT]
         params: list[Any] = []
         for attempt in chunk:
-            row = [attempt[c] for c in _ATTEMPT_COLUMNS]
-            row[-1] = _sqlite_time(attempt["started_at"])
-            headers = attempt["response_headers"]
+            params.extend(attempt[:9])
+            headers = attempt[9]
             # Stored as JSON text, as the JSON column type does.
-            row[9] = orjson.dumps(headers).decode() if headers is not None else None
-            params.extend(row)
+            params.append(orjson.dumps(headers).decode() if headers is not None else None)
+            params.extend((attempt[10], attempt[11], sqlite_utc_text(attempt[12])))
         sql = _SQLITE_ATTEMPTS_HEAD + ", ".join([_SQLITE_ROW_MARKS] * len(chunk))
         conn.exec_driver_sql(sql, tuple(params))

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from pyreqwest import exceptions as http_errors
 from pyreqwest.http import HeaderMap
-from pyreqwest.response import ResponseBodyReader
+from pyreqwest.response import Response, ResponseBodyReader
 from yarl import URL
 
 from plaudit.delivery.http_client import OutboundClient
@@ -54,9 +54,9 @@ async def post(
         # The transport's deadline covers connecting, the answer and the body we read
         # (a body trickling in forever times out too: tested).
         async with request as response:
-            kept = await _read_capped(response.body_reader)
             status = response.status
             response_headers = response.headers
+            kept = await _read_capped(response.body_reader, _declared_length(status, response))
             return AttemptResult(
                 outcome=classify(status),
                 status_code=status,
@@ -82,12 +82,23 @@ async def post(
         return _failed(outcome, elapsed_ms(), message)
 
 
-async def _read_capped(reader: ResponseBodyReader) -> bytes:
+def _declared_length(status: int, response: Response) -> int | None:
+    """The body's length as the answer declares it, when it does: 204 and 304 carry none."""
+    if status in (204, 304):
+        return 0
+    declared = response.get_header("content-length")
+    return int(declared) if declared is not None and declared.isdigit() else None
+
+
+async def _read_capped(reader: ResponseBodyReader, declared: int | None) -> bytes:
     """At most RESPONSE_BODY_BYTES of the body; the rest is never read (the connection is
-    dropped instead of drained), so an endless body costs nothing."""
+    dropped instead of drained), so an endless body costs nothing. A declared length ends
+    the reading without waiting for the end of the stream: each read is a round trip to
+    the transport's thread, and most answers are a few bytes or none."""
+    wanted = RESPONSE_BODY_BYTES if declared is None else min(declared, RESPONSE_BODY_BYTES)
     kept = bytearray()
-    while len(kept) < RESPONSE_BODY_BYTES:
-        chunk = await reader.read(RESPONSE_BODY_BYTES - len(kept))
+    while len(kept) < wanted:
+        chunk = await reader.read(wanted - len(kept))
         if not chunk:
             break
         kept += chunk

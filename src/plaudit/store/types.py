@@ -35,3 +35,19 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Statements on hot paths that go straight to the SQLite driver bind and read the text
+# UtcDateTime stores there themselves.
+def sqlite_utc_text(instant: datetime) -> str:
+    """The text UtcDateTime stores on SQLite: naive UTC, microseconds always written."""
+    return instant.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+
+
+def from_sqlite_utc_text(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def wire_time_from_sqlite_utc_text(text: str) -> str:
+    """The wire form (`rfc3339`: milliseconds, Z) of a stored SQLite instant, by slicing."""
+    return f"{text[:10]}T{text[11:23]}Z"
