@@ -27,7 +27,7 @@ from plaudit.domain.retry import next_delay
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
 from plaudit.store.database import Database
-from plaudit.store.tables import endpoints, message_attempts, messages
+from plaudit.store.tables import endpoints, messages
 from plaudit.store.types import UtcDateTime, sqlite_utc_text
 
 MAX_CIRCUIT_PAUSE = timedelta(minutes=2)
@@ -104,10 +104,7 @@ class ResultWriter:
             _record_sqlite(conn, successes, attempts)
         else:
             _record_successes_by_code(conn, successes)
-            conn.execute(
-                message_attempts.insert(),
-                [dict(zip(_ATTEMPT_COLUMNS, a, strict=True)) for a in attempts],
-            )
+            _record_attempts_pg(conn, attempts)
         if failures:
             conn.execute(_FAILURE_UPDATE, failures)
         disabled = self._update_endpoints(conn, tallies, now)
@@ -242,6 +239,38 @@ WHERE id = ANY(ARRAY(SELECT unnest(CAST(:b_ids AS varchar[]))))
 _PG_SUCCESS = text(PG_SUCCESS).bindparams(
     bindparam("b_code", type_=Integer()), bindparam("b_now", type_=UtcDateTime())
 )
+# A batch's attempts as one array per column: one statement, no per-row bind processing.
+PG_ATTEMPTS = """
+INSERT INTO message_attempts (id, message_id, endpoint_id, environment_id, attempt, outcome,
+    status_code, duration_ms, error, response_headers, response_body, worker, started_at)
+SELECT id, message_id, endpoint_id, environment_id, attempt, outcome, status_code,
+    duration_ms, error, CAST(response_headers AS jsonb), response_body, worker, started_at
+FROM unnest(
+    CAST(:a_id AS varchar[]), CAST(:a_message AS varchar[]), CAST(:a_endpoint AS varchar[]),
+    CAST(:a_environment AS varchar[]), CAST(:a_attempt AS integer[]),
+    CAST(:a_outcome AS varchar[]), CAST(:a_code AS integer[]),
+    CAST(:a_duration AS double precision[]), CAST(:a_error AS varchar[]),
+    CAST(:a_headers AS text[]), CAST(:a_body AS text[]), CAST(:a_worker AS varchar[]),
+    CAST(:a_started AS timestamptz[])
+) AS t(id, message_id, endpoint_id, environment_id, attempt, outcome, status_code,
+       duration_ms, error, response_headers, response_body, worker, started_at)
+"""
+_PG_ATTEMPTS = text(PG_ATTEMPTS)
+_PG_ATTEMPT_PARAMS = (
+    "a_id", "a_message", "a_endpoint", "a_environment", "a_attempt", "a_outcome", "a_code",
+    "a_duration", "a_error", "a_headers", "a_body", "a_worker", "a_started",
+)  # fmt: skip
+
+
+def _record_attempts_pg(conn: Connection, attempts: list[tuple[Any, ...]]) -> None:
+    if not attempts:
+        return
+    columns: list[list[Any]] = [list(values) for values in zip(*attempts, strict=True)]
+    # JSON text, cast in the statement: an array of jsonb has no plain Python form.
+    columns[9] = [None if h is None else orjson.dumps(h).decode() for h in columns[9]]
+    conn.execute(_PG_ATTEMPTS, dict(zip(_PG_ATTEMPT_PARAMS, columns, strict=True)))
+
+
 # The same guard, for the same reason, on the per-message failure update.
 _STILL_PENDING = (messages.c.status == "pending").is_(True)
 
