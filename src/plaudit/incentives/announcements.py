@@ -79,14 +79,37 @@ class Reached:
 MilestoneHook = Callable[[Connection, LiveCampaign, Reached, datetime], list[EventDraft]]
 
 
+class Attainments:
+    """Attainments worked out in one batch, shared by its campaigns' `Scores`: a row moved
+    as one with others (one number in `Moved.rows`) holds the same values, which give the
+    same attainment under the same targets and weights (compared as text: 5E+4 is not
+    50000 here, since the quotient's digits could differ)."""
+
+    def __init__(self) -> None:
+        self._rules: dict[tuple[tuple[str, str, str], ...], int] = {}
+        self.done: tuple[dict[tuple[int, int, object], Decimal], ...] = ({}, {})
+
+    def rules(self, campaign: LiveCampaign) -> int:
+        """A number for the campaign's metric keys, default targets and weights."""
+        rules = tuple((m.key, str(m.target), str(m.weight)) for m in campaign.definition.metrics)
+        return self._rules.setdefault(rules, len(self._rules))
+
+
 class Scores:
-    """Attainments of a batch's touched participants, worked out once, when asked."""
+    """Attainments of a batch's touched participants, worked out once, when asked (with
+    `shared`, once for the batch's campaigns)."""
 
     def __init__(
-        self, campaign: LiveCampaign, moved: Moved, touched: Sequence[Touched] | None = None
+        self,
+        campaign: LiveCampaign,
+        moved: Moved,
+        touched: Sequence[Touched] | None = None,
+        shared: Attainments | None = None,
     ) -> None:
         self.campaign = campaign
         self.moved = moved
+        self._shared = shared or Attainments()
+        self._rules = self._shared.rules(campaign)
         mine = [t for t in moved.after if t[0] == campaign.id] if touched is None else touched
         self.touched = sorted(mine)
         self._done: tuple[dict[Touched, Decimal], dict[Touched, Decimal]] = ({}, {})
@@ -106,8 +129,15 @@ class Scores:
         done = self._done[after]
         found = done.get(triple)
         if found is None:
-            values = (self.moved.after if after else self.moved.before)[triple]
-            found = done[triple] = participant_attainment(self.campaign, values, triple[2])
+            targets = self.campaign.participants.get(triple[2], _NO_TARGETS)
+            own = tuple((k, str(v)) for k, v in targets.items()) if targets else ()
+            key = (self.moved.rows[triple], self._rules, own)
+            shared = self._shared.done[after]
+            found = shared.get(key)
+            if found is None:
+                values = (self.moved.after if after else self.moved.before)[triple]
+                found = shared[key] = participant_attainment(self.campaign, values, triple[2])
+            done[triple] = found
         return found
 
     def score(self, triple: Touched, rank_by: str) -> Decimal:

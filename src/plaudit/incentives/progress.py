@@ -25,6 +25,7 @@ read-modify-write of a progress row never loses an update.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -88,10 +89,12 @@ class LiveCampaign:
 @dataclass(frozen=True, slots=True)
 class Moved:
     """What a batch did: every metric's value before and after it, per touched
-    (campaign, period start, participant)."""
+    (campaign, period start, participant). Touched rows with one number in `rows` hold the
+    same values before and after (campaigns of one shape moved them as one)."""
 
     before: Mapping[Touched, Mapping[str, Decimal]]
     after: Mapping[Touched, Mapping[str, Decimal]]
+    rows: Mapping[Touched, int]
 
 
 def load_campaign(conn: Connection, row: object) -> LiveCampaign:
@@ -132,7 +135,7 @@ def apply_batch(
     shapes = _shapes(live)
     moves = _moves(live, shapes, changes)
     if not moves:
-        return Moved({}, {})
+        return Moved({}, {}, {})
     _lock(conn, sorted({triple[2] for triple in moves}))
     current = read_texts(conn, list(moves))
     plans: dict[int, Plan] = {
@@ -142,7 +145,8 @@ def apply_batch(
         ]
         for campaign in live
     }
-    done: dict[tuple[int, date, str, str | None], Applied] = {}
+    done: dict[tuple[int, date, str, str | None], tuple[int, Applied]] = {}
+    rows: dict[Touched, int] = {}
     fresh: dict[Touched, State] = {}
     texts: dict[Touched, str] = {}
     before: dict[Touched, dict[str, Decimal]] = {}
@@ -151,13 +155,15 @@ def apply_batch(
     for triple, by_metric in moves.items():
         shape, stored_text = shapes[triple[0]], current.get(triple)
         memo = (shape, triple[1], triple[2], stored_text)
-        applied = done.get(memo)
-        if applied is None:
-            applied = done[memo] = _applied(plans[shape], stored_text, by_metric)
+        found = done.get(memo)
+        if found is None:
+            found = done[memo] = (len(done), _applied(plans[shape], stored_text, by_metric))
+        rows[triple], applied = found
         fresh[triple], new_text, changed, before[triple], after[triple], gone = applied
         if changed:
             texts[triple] = new_text
         scans.update((*triple, key) for key in gone)  # the maximum may have gone: re-read it
+    apart = itertools.count(len(done))
     for scanned, again in _rescanned(conn, by_id, shapes, scans).items():
         triple = (scanned[0], scanned[1], scanned[2])
         metric = by_id[scanned[0]].definition.metric(scanned[3])
@@ -165,8 +171,9 @@ def apply_batch(
         state = fresh[triple] = {**fresh[triple], metric.key: entry(again)}
         texts[triple] = state_text(state)
         after[triple] = {**after[triple], metric.key: again.value(metric.aggregation)}
+        rows[triple] = next(apart)  # a number of its own: moved apart
     write_texts(conn, texts, now)
-    return Moved(before, after)
+    return Moved(before, after, rows)
 
 
 def _applied(plan: Plan, stored_text: str | None, by_metric: Mapping[str, list[Move]]) -> Applied:

@@ -141,10 +141,11 @@ async def test_participants_joining_and_leaving_mid_history_keep_live_equal_to_r
 async def test_campaigns_of_one_shape_each_keep_live_equal_to_recompute(
     client: httpx.AsyncClient, container: Container, org: CreatedOrganization
 ) -> None:
-    """Campaigns with equal schedules and metrics but other targets, weights and
-    participants move their rows together in a batch (one working-out per shape), one in
-    another time zone does not: each keeps live equal to a recompute and its own boards
-    (by attainment, which targets and weights change) equal to a ranking of everyone."""
+    """Campaigns with equal schedules and metrics but other targets (a participant's own
+    too), weights and participants move their rows together in a batch (one working-out
+    per shape, attainments shared where targets and weights agree), one in another time
+    zone does not: each keeps live equal to a recompute and its own boards (by attainment,
+    which targets and weights change) equal to a ranking of everyone."""
     env = org.environment_ids[Environment.PRODUCTION]
     people = [(await make_employee(container, env, name=f"P{i}")).id for i in range(5)]
     twin_metrics = [
@@ -167,8 +168,12 @@ async def test_campaigns_of_one_shape_each_keep_live_equal_to_recompute(
         answer = await client.request(method, url, headers=bearer(org), **kwargs)
         assert answer.status_code in (200, 201, 204), answer.text
 
+    own = {"employee_id": people[2], "targets": {"total": "40", "customers": "3"}}
     steps: dict[int, RosterStep] = {
         12: lambda: call("DELETE", f"{twin}/{people[2]}"),
+        24: lambda: call(
+            "PUT", f"/api/v1/campaigns/{made[2]['id']}/targets", json={"targets": [own]}
+        ),
         36: lambda: call("POST", twin, json={"employee_ids": [people[2]]}),
     }
     await random_history(container, env, made[0]["id"], people, steps)
