@@ -110,10 +110,12 @@ class Scores:
         self.moved = moved
         self._shared = shared or Attainments()
         self._rules = self._shared.rules(campaign)
+        self._participants, self._rows = campaign.participants, moved.rows
         mine = [t for t in moved.after if t[0] == campaign.id] if touched is None else touched
         self.touched = sorted(mine)
         self._done: tuple[dict[Touched, Decimal], dict[Touched, Decimal]] = ({}, {})
         self._by_period: dict[str, list[Touched]] = {}
+        self._scores: dict[tuple[str, str], list[tuple[str, Decimal]]] = {}
         names: dict[date, str] = {}
         for triple in self.touched:
             period = names.get(triple[1])
@@ -121,17 +123,27 @@ class Scores:
                 period = names[triple[1]] = str(triple[1])
             self._by_period.setdefault(period, []).append(triple)
 
-    def touched_in(self, period: str) -> list[Touched]:
-        """The touched participants of one period (its start as ISO text)."""
-        return self._by_period.get(period, [])
+    def scores_in(self, period: str, rank_by: str) -> list[tuple[str, Decimal]]:
+        """The touched participants of one period (its start as ISO text) with their values
+        on a board ranking by `rank_by` after the batch, worked out once per board kind."""
+        found = self._scores.get((period, rank_by))
+        if found is None:
+            touched = self._by_period.get(period, [])
+            if rank_by == ATTAINMENT:
+                found = [(t[2], self.attainment(t, after=True)) for t in touched]
+            else:
+                after = self.moved.after
+                found = [(t[2], after[t][rank_by]) for t in touched]
+            self._scores[(period, rank_by)] = found
+        return found
 
     def attainment(self, triple: Touched, *, after: bool) -> Decimal:
         done = self._done[after]
         found = done.get(triple)
         if found is None:
-            targets = self.campaign.participants.get(triple[2], _NO_TARGETS)
+            targets = self._participants.get(triple[2], _NO_TARGETS)
             own = tuple((k, str(v)) for k, v in targets.items()) if targets else ()
-            key = (self.moved.rows[triple], self._rules, own)
+            key = (self._rows[triple], self._rules, own)
             shared = self._shared.done[after]
             found = shared.get(key)
             if found is None:
@@ -139,12 +151,6 @@ class Scores:
                 found = shared[key] = participant_attainment(self.campaign, values, triple[2])
             done[triple] = found
         return found
-
-    def score(self, triple: Touched, rank_by: str) -> Decimal:
-        """A touched participant's value on a board after the batch."""
-        if rank_by == ATTAINMENT:
-            return self.attainment(triple, after=True)
-        return self.moved.after[triple][rank_by]
 
 
 def ratio(value: Decimal) -> float:
@@ -423,9 +429,7 @@ def _kept(
         texts: dict[str, str] = dict(kept["near"])
         values = {who: Decimal(text) for who, text in texts.items()}
         floor = values[kept["near"][-1][0]]
-        for triple in scores.touched_in(period):
-            who = triple[2]
-            score = scores.score(triple, board.rank_by)
+        for who, score in scores.scores_in(period, board.rank_by):
             # Those below the floor would rank after everyone kept: leave them out.
             if score >= floor:
                 values[who] = score
