@@ -8,7 +8,9 @@ Two ways to the same numbers, and a test holds them equal:
   rises with what is added, and is re-read from `transactions` only when a value at the
   current maximum is taken away; COUNT DISTINCT moves by the values whose count (kept in
   the entry, `distinct_values`) goes from 0 or to 0. Per batch: one read of the touched
-  progress rows, one write of those that changed.
+  progress rows, one write of those that changed. Campaigns of one shape (same schedule,
+  same metrics but for targets and weights) hold equal rows: a row is worked out once per
+  shape, period, participant and stored text, and each campaign writes its own copy.
 * `recompute` (from scratch): folds every active transaction of the campaign's participants.
 
 Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
