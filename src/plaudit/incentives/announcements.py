@@ -79,18 +79,43 @@ class Reached:
 MilestoneHook = Callable[[Connection, LiveCampaign, Reached, datetime], list[EventDraft]]
 
 
+class Attainments:
+    """Attainments worked out in one batch, shared by its campaigns' `Scores`: a row moved
+    as one with others (one number in `Moved.rows`) holds the same values, which give the
+    same attainment under the same targets and weights (compared as text: 5E+4 is not
+    50000 here, since the quotient's digits could differ)."""
+
+    def __init__(self) -> None:
+        self._rules: dict[tuple[tuple[str, str, str], ...], int] = {}
+        self.done: tuple[dict[tuple[int, int, object], Decimal], ...] = ({}, {})
+
+    def rules(self, campaign: LiveCampaign) -> int:
+        """A number for the campaign's metric keys, default targets and weights."""
+        rules = tuple((m.key, str(m.target), str(m.weight)) for m in campaign.definition.metrics)
+        return self._rules.setdefault(rules, len(self._rules))
+
+
 class Scores:
-    """Attainments of a batch's touched participants, worked out once, when asked."""
+    """Attainments of a batch's touched participants, worked out once, when asked (with
+    `shared`, once for the batch's campaigns)."""
 
     def __init__(
-        self, campaign: LiveCampaign, moved: Moved, touched: Sequence[Touched] | None = None
+        self,
+        campaign: LiveCampaign,
+        moved: Moved,
+        touched: Sequence[Touched] | None = None,
+        shared: Attainments | None = None,
     ) -> None:
         self.campaign = campaign
         self.moved = moved
+        self._shared = shared or Attainments()
+        self._rules = self._shared.rules(campaign)
+        self._participants, self._rows = campaign.participants, moved.rows
         mine = [t for t in moved.after if t[0] == campaign.id] if touched is None else touched
         self.touched = sorted(mine)
         self._done: tuple[dict[Touched, Decimal], dict[Touched, Decimal]] = ({}, {})
         self._by_period: dict[str, list[Touched]] = {}
+        self._scores: dict[tuple[str, str], list[tuple[str, Decimal]]] = {}
         names: dict[date, str] = {}
         for triple in self.touched:
             period = names.get(triple[1])
@@ -98,23 +123,34 @@ class Scores:
                 period = names[triple[1]] = str(triple[1])
             self._by_period.setdefault(period, []).append(triple)
 
-    def touched_in(self, period: str) -> list[Touched]:
-        """The touched participants of one period (its start as ISO text)."""
-        return self._by_period.get(period, [])
+    def scores_in(self, period: str, rank_by: str) -> list[tuple[str, Decimal]]:
+        """The touched participants of one period (its start as ISO text) with their values
+        on a board ranking by `rank_by` after the batch, worked out once per board kind."""
+        found = self._scores.get((period, rank_by))
+        if found is None:
+            touched = self._by_period.get(period, [])
+            if rank_by == ATTAINMENT:
+                found = [(t[2], self.attainment(t, after=True)) for t in touched]
+            else:
+                after = self.moved.after
+                found = [(t[2], after[t][rank_by]) for t in touched]
+            self._scores[(period, rank_by)] = found
+        return found
 
     def attainment(self, triple: Touched, *, after: bool) -> Decimal:
         done = self._done[after]
         found = done.get(triple)
         if found is None:
-            values = (self.moved.after if after else self.moved.before)[triple]
-            found = done[triple] = participant_attainment(self.campaign, values, triple[2])
+            targets = self._participants.get(triple[2], _NO_TARGETS)
+            own = tuple((k, str(v)) for k, v in targets.items()) if targets else ()
+            key = (self._rows[triple], self._rules, own)
+            shared = self._shared.done[after]
+            found = shared.get(key)
+            if found is None:
+                values = (self.moved.after if after else self.moved.before)[triple]
+                found = shared[key] = participant_attainment(self.campaign, values, triple[2])
+            done[triple] = found
         return found
-
-    def score(self, triple: Touched, rank_by: str) -> Decimal:
-        """A touched participant's value on a board after the batch."""
-        if rank_by == ATTAINMENT:
-            return self.attainment(triple, after=True)
-        return self.moved.after[triple][rank_by]
 
 
 def ratio(value: Decimal) -> float:
@@ -393,9 +429,7 @@ def _kept(
         texts: dict[str, str] = dict(kept["near"])
         values = {who: Decimal(text) for who, text in texts.items()}
         floor = values[kept["near"][-1][0]]
-        for triple in scores.touched_in(period):
-            who = triple[2]
-            score = scores.score(triple, board.rank_by)
+        for who, score in scores.scores_in(period, board.rank_by):
             # Those below the floor would rank after everyone kept: leave them out.
             if score >= floor:
                 values[who] = score

@@ -21,6 +21,7 @@ from plaudit.domain.clock import Clock
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
 from plaudit.incentives.announcements import (
+    Attainments,
     Scores,
     board_events,
     boards_of,
@@ -135,8 +136,9 @@ class IncentiveEngine:
         touched = [campaign for campaign in live if by_campaign.get(campaign.id)]
         boards = boards_of(conn, [campaign.id for campaign in touched])
         saves: list[dict[str, Any]] = []
+        shared = Attainments()
         for campaign in touched:
-            scores = Scores(campaign, moved, by_campaign[campaign.id])
+            scores = Scores(campaign, moved, by_campaign[campaign.id], shared)
             periods: set[date] = {period for _, period, _ in scores.touched}
             drafts += milestone_events(conn, campaign, [], now, scores, on_reached=pay_milestone)
             drafts += board_events(

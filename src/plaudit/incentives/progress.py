@@ -8,7 +8,9 @@ Two ways to the same numbers, and a test holds them equal:
   rises with what is added, and is re-read from `transactions` only when a value at the
   current maximum is taken away; COUNT DISTINCT moves by the values whose count (kept in
   the entry, `distinct_values`) goes from 0 or to 0. Per batch: one read of the touched
-  progress rows, one write of those that changed.
+  progress rows, one write of those that changed. Campaigns of one shape (same schedule,
+  same metrics but for targets and weights) hold equal rows: a row is worked out once per
+  shape, period, participant and stored text, and each campaign writes its own copy.
 * `recompute` (from scratch): folds every active transaction of the campaign's participants.
 
 Both go through `MetricDefinition.takes` and `incentive_rules.fold`, and a transaction
@@ -25,6 +27,7 @@ read-modify-write of a progress row never loses an update.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
+import orjson
 from sqlalchemy import Connection, delete, select, text
 
 from plaudit.domain.incentive_periods import Schedule
@@ -52,10 +56,12 @@ from plaudit.incentives.progress_rows import (
     Touched,
     aggregate,
     entry,
-    read_states,
+    read_texts,
+    state_text,
     stored_states,
     value,
     write_states,
+    write_texts,
 )
 from plaudit.ingest.transactions import TransactionChange
 from plaudit.store.incentive_tables import (
@@ -85,10 +91,12 @@ class LiveCampaign:
 @dataclass(frozen=True, slots=True)
 class Moved:
     """What a batch did: every metric's value before and after it, per touched
-    (campaign, period start, participant)."""
+    (campaign, period start, participant). Touched rows with one number in `rows` hold the
+    same values before and after (campaigns of one shape moved them as one)."""
 
     before: Mapping[Touched, Mapping[str, Decimal]]
     after: Mapping[Touched, Mapping[str, Decimal]]
+    rows: Mapping[Touched, int]
 
 
 def load_campaign(conn: Connection, row: object) -> LiveCampaign:
@@ -106,6 +114,11 @@ def load_campaign(conn: Connection, row: object) -> LiveCampaign:
 
 
 Move = tuple[int, Decimal, str | None]  # sign, value, distinct value key
+Member = tuple[str, Mapping[str, object]]  # a campaign's id and participants
+Plan = list[tuple[str, Aggregation, bool]]  # per metric: key, aggregation, counts distinct
+# A row's new state and its text, whether it changed, the metrics' values before and after,
+# and the metrics whose maximum must be re-read.
+Applied = tuple[State, str, bool, dict[str, Decimal], dict[str, Decimal], list[str]]
 
 
 def apply_batch(
@@ -114,52 +127,81 @@ def apply_batch(
     changes: Sequence[TransactionChange],
     now: datetime,
 ) -> Moved:
-    """Move the aggregates of a batch; returns the touched participants' values."""
-    moves = _moves(live, changes)
-    if not moves:
-        return Moved({}, {})
+    """Move the aggregates of a batch; returns the touched participants' values.
+
+    Campaigns of one shape (`_shapes`) keep the same row for a participant of both, so a
+    row whose stored text another campaign of its shape already moved in this batch (same
+    period and participant, hence the same moves) takes that result instead of working it
+    out again; only its write is its own."""
     by_id = {campaign.id: campaign for campaign in live}
+    shapes = _shapes(live)
+    moves = _moves(live, shapes, changes)
+    if not moves:
+        return Moved({}, {}, {})
     _lock(conn, sorted({triple[2] for triple in moves}))
-    current = read_states(conn, list(moves))
-    fresh: dict[Touched, State] = {}
-    before: dict[Touched, dict[str, Decimal]] = {}
-    after: dict[Touched, dict[str, Decimal]] = {}
-    scans: set[ProgressKey] = set()
-    plans = {
-        campaign.id: [
+    current = read_texts(conn, list(moves))
+    plans: dict[int, Plan] = {
+        shapes[campaign.id]: [
             (m.key, m.aggregation, m.distinct_attribute is not None)
             for m in campaign.definition.metrics
         ]
         for campaign in live
     }
+    done: dict[tuple[int, date, str, str | None], tuple[int, Applied]] = {}
+    rows: dict[Touched, int] = {}
+    fresh: dict[Touched, State] = {}
+    texts: dict[Touched, str] = {}
+    before: dict[Touched, dict[str, Decimal]] = {}
+    after: dict[Touched, dict[str, Decimal]] = {}
+    scans: set[ProgressKey] = set()
     for triple, by_metric in moves.items():
-        state = current.get(triple) or {}
-        was: dict[str, Decimal] = {}
-        now_values: dict[str, Decimal] = {}
-        new = dict(state)
-        for key, aggregation, counts_distinct in plans[triple[0]]:
-            found = state.get(key)
-            mine = by_metric.get(key)
-            if mine is None:
-                was[key] = now_values[key] = value(found, aggregation)
-                continue
-            moved, was[key], now_value, gone = _moved(found, mine, aggregation)
-            if gone:
-                scans.add((*triple, key))  # the maximum may have gone: re-read it
-            if counts_distinct:
-                counts, moved[3] = distinct_values.moved(found, mine)
-                moved.append(counts)
-                now_value = Decimal(moved[3])
-            now_values[key] = now_value
-            new[key] = moved
-        fresh[triple], before[triple], after[triple] = new, was, now_values
-    for scanned, again in _rescanned(conn, by_id, scans).items():
+        shape, stored_text = shapes[triple[0]], current.get(triple)
+        memo = (shape, triple[1], triple[2], stored_text)
+        found = done.get(memo)
+        if found is None:
+            found = done[memo] = (len(done), _applied(plans[shape], stored_text, by_metric))
+        rows[triple], applied = found
+        fresh[triple], new_text, changed, before[triple], after[triple], gone = applied
+        if changed:
+            texts[triple] = new_text
+        scans.update((*triple, key) for key in gone)  # the maximum may have gone: re-read it
+    apart = itertools.count(len(done))
+    for scanned, again in _rescanned(conn, by_id, shapes, scans).items():
         triple = (scanned[0], scanned[1], scanned[2])
         metric = by_id[scanned[0]].definition.metric(scanned[3])
-        fresh[triple][metric.key] = entry(again)
-        after[triple][metric.key] = again.value(metric.aggregation)
-    write_states(conn, {t: s for t, s in fresh.items() if s != current.get(t)}, now)
-    return Moved(before, after)
+        # Copies: the state and values may be shared with campaigns of the same shape.
+        state = fresh[triple] = {**fresh[triple], metric.key: entry(again)}
+        texts[triple] = state_text(state)
+        after[triple] = {**after[triple], metric.key: again.value(metric.aggregation)}
+        rows[triple] = next(apart)  # a number of its own: moved apart
+    write_texts(conn, texts, now)
+    return Moved(before, after, rows)
+
+
+def _applied(plan: Plan, stored_text: str | None, by_metric: Mapping[str, list[Move]]) -> Applied:
+    """A row's state with its moves applied (see `Applied`)."""
+    state: State = {} if stored_text is None else orjson.loads(stored_text)
+    was: dict[str, Decimal] = {}
+    now_values: dict[str, Decimal] = {}
+    gone: list[str] = []
+    new = dict(state)
+    for key, aggregation, counts_distinct in plan:
+        found = state.get(key)
+        mine = by_metric.get(key)
+        if mine is None:
+            was[key] = now_values[key] = value(found, aggregation)
+            continue
+        moved, was[key], now_value, maximum_gone = _moved(found, mine, aggregation)
+        if maximum_gone:
+            gone.append(key)
+        if counts_distinct:
+            counts, moved[3] = distinct_values.moved(found, mine)
+            moved.append(counts)
+            now_value = Decimal(moved[3])
+        now_values[key] = now_value
+        new[key] = moved
+    changed = new != state
+    return new, state_text(new) if changed else "", changed, was, now_values, gone
 
 
 def _moved(
@@ -196,19 +238,49 @@ def _moved(
     return [str(total), count, top_text, distinct], was, after, gone
 
 
+def _shapes(live: Sequence[LiveCampaign]) -> dict[str, int]:
+    """Each campaign's shape, numbered: campaigns share one when their schedules and their
+    metrics but for targets and weights (keys, sources, filters, aggregations, distinct
+    attributes) are equal, so a participant's transactions fold into the same row in each."""
+    numbers: dict[object, int] = {}
+    out: dict[str, int] = {}
+    for campaign in live:
+        definition = campaign.definition
+        shape = (
+            definition.schedule,
+            tuple(
+                (
+                    m.key,
+                    m.source_metric,
+                    tuple(m.filters.items()),
+                    m.aggregation,
+                    m.distinct_attribute,
+                )
+                for m in definition.metrics
+            ),
+        )
+        out[campaign.id] = numbers.setdefault(shape, len(numbers))
+    return out
+
+
 def _moves(
-    live: Sequence[LiveCampaign], changes: Sequence[TransactionChange]
+    live: Sequence[LiveCampaign], shapes: Mapping[str, int], changes: Sequence[TransactionChange]
 ) -> dict[Touched, dict[str, list[Move]]]:
     """Each touched (campaign, period, participant)'s moves, per metric key.
 
     Campaigns share schedules, metric filters and distinct attributes (equal definitions):
-    each transaction state is matched against each distinct one once, not per campaign."""
+    each transaction state is matched against each distinct one once, not per campaign, and
+    its moves are listed once per shape, in one list the campaigns of that shape share."""
     schedules: dict[Schedule, int] = {}
     matchers: dict[tuple[str, tuple[tuple[str, object], ...]], int] = {}
     matching: list[MetricDefinition] = []  # one metric per distinct (source, filters)
     attributes_kept: dict[str, int] = {}
-    plans = []
+    plans: dict[int, tuple[int, list[tuple[str, int, int | None]], list[Member]]] = {}
     for campaign in live:
+        shape = shapes[campaign.id]
+        if shape in plans:
+            plans[shape][2].append((campaign.id, campaign.participants))
+            continue
         metrics = []
         for m in campaign.definition.metrics:
             matcher = matchers.setdefault(
@@ -223,10 +295,11 @@ def _moves(
             )
             metrics.append((m.key, matcher, distinct))
         schedule = schedules.setdefault(campaign.definition.schedule, len(schedules))
-        plans.append((campaign.id, campaign.participants, schedule, metrics))
+        plans[shape] = (schedule, metrics, [(campaign.id, campaign.participants)])
     periods: list[dict[date, date | None]] = [{} for _ in schedules]
     zones = [schedule.zone for schedule in schedules]
     out: dict[Touched, dict[str, list[Move]]] = {}
+    shared: dict[tuple[int, date, str], dict[str, list[Move]]] = {}
     for change in changes:
         for sign, state in ((-1, change.before), (1, change.after)):
             if state is None:
@@ -244,20 +317,24 @@ def _moves(
                 for schedule, i in schedules.items()
             ]
             amount = state.value
-            for campaign_id, participants, schedule_index, metrics in plans:
-                if who not in participants:
-                    continue
+            for shape, (schedule_index, metrics, campaigns) in plans.items():
                 start = starts[schedule_index]
                 if start is None:
+                    continue
+                members = [c for c, participants in campaigns if who in participants]
+                if not members:
                     continue
                 by_metric: dict[str, list[Move]] | None = None
                 for key, matcher, distinct in metrics:
                     if not takes[matcher]:
                         continue
                     if by_metric is None:
-                        by_metric = out.setdefault((campaign_id, start, who), {})
+                        by_metric = shared.setdefault((shape, start, who), {})
                     found_key = None if distinct is None else keys[distinct]
                     by_metric.setdefault(key, []).append((sign, amount, found_key))
+                if by_metric is not None:
+                    for campaign_id in members:
+                        out.setdefault((campaign_id, start, who), by_metric)
     return out
 
 
@@ -284,16 +361,22 @@ def value_key(raw: object) -> str:
 
 
 def _rescanned(
-    conn: Connection, by_id: Mapping[str, LiveCampaign], scans: set[ProgressKey]
+    conn: Connection,
+    by_id: Mapping[str, LiveCampaign],
+    shapes: Mapping[str, int],
+    scans: set[ProgressKey],
 ) -> dict[ProgressKey, Aggregate]:
-    """The aggregates of `scans` read again from the records, one scan per campaign."""
+    """The aggregates of `scans` read again from the records, one scan per campaign shape
+    (campaigns of one shape fold the same records into the same aggregates)."""
+    by_shape: dict[int, list[ProgressKey]] = defaultdict(list)
+    for key in sorted(scans):
+        by_shape[shapes[key[0]]].append(key)
     out: dict[ProgressKey, Aggregate] = {}
-    for campaign_id in sorted({k[0] for k in scans}):
-        mine = [k for k in scans if k[0] == campaign_id]
-        campaign = by_id[campaign_id]
+    for mine in by_shape.values():
+        campaign = by_id[mine[0][0]]
         metrics = [campaign.definition.metric(m) for m in sorted({k[3] for k in mine})]
         found = recompute(conn, campaign, employees=sorted({k[2] for k in mine}), metrics=metrics)
-        out.update({k: found.get(k, EMPTY) for k in mine})
+        out.update({k: found.get((campaign.id, *k[1:]), EMPTY) for k in mine})
     return out
 
 

@@ -75,8 +75,8 @@ def value(found: Entry | None, aggregation: Aggregation) -> Decimal:
     return aggregate_value(aggregation, Decimal(found[0]), found[1], top, found[3])
 
 
-def read_states(conn: Connection, keys: Sequence[Touched]) -> dict[Touched, State]:
-    """The stored states of `keys` (those with a row), in one query."""
+def read_texts(conn: Connection, keys: Sequence[Touched]) -> dict[Touched, str]:
+    """The stored states of `keys` (those with a row) as their JSON text, in one query."""
     if conn.dialect.name == "sqlite":
         days = _days({key[1] for key in keys})
         listed = orjson.dumps([[c, days[p], e] for c, p, e in keys]).decode()
@@ -84,23 +84,31 @@ def read_states(conn: Connection, keys: Sequence[Touched]) -> dict[Touched, Stat
     else:
         columns = tuple([key[i] for key in keys] for i in range(3))
         rows = conn.exec_driver_sql(_POSTGRES_READ, columns).all()
-    loads = orjson.loads
-    return {keys[index]: loads(metrics) for index, metrics in rows}
+    return {keys[index]: metrics for index, metrics in rows}
 
 
 def write_states(conn: Connection, states: Mapping[Touched, State], now: datetime) -> None:
     """Insert or replace the rows of `states`, in one statement."""
-    if not states:
+    write_texts(conn, {key: state_text(state) for key, state in states.items()}, now)
+
+
+def state_text(state: State) -> str:
+    return orjson.dumps(state).decode()
+
+
+def write_texts(conn: Connection, texts: Mapping[Touched, str], now: datetime) -> None:
+    """Insert or replace rows with states given as their JSON text, in one statement."""
+    if not texts:
         return
-    texts = [orjson.dumps(state).decode() for state in states.values()]
     if conn.dialect.name == "sqlite":
         stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        days = _days({key[1] for key in states})
-        rows = [(c, days[p], e, text, stamp) for (c, p, e), text in zip(states, texts, strict=True)]
+        days = _days({key[1] for key in texts})
+        rows = [(c, days[p], e, text, stamp) for (c, p, e), text in texts.items()]
         conn.exec_driver_sql(_SQLITE_WRITE, rows)
     else:
-        columns = tuple([key[i] for key in states] for i in range(3))
-        conn.exec_driver_sql(_POSTGRES_WRITE, (*columns, texts, [now] * len(texts)))
+        columns = tuple([key[i] for key in texts] for i in range(3))
+        values = list(texts.values())
+        conn.exec_driver_sql(_POSTGRES_WRITE, (*columns, values, [now] * len(values)))
 
 
 def _days(periods: set[date]) -> dict[date, str]:

@@ -138,6 +138,49 @@ async def test_participants_joining_and_leaving_mid_history_keep_live_equal_to_r
     assert await assert_live_is_recomputed(container, created["id"])
 
 
+async def test_campaigns_of_one_shape_each_keep_live_equal_to_recompute(
+    client: httpx.AsyncClient, container: Container, org: CreatedOrganization
+) -> None:
+    """Campaigns with equal schedules and metrics but other targets (a participant's own
+    too), weights and participants move their rows together in a batch (one working-out
+    per shape, attainments shared where targets and weights agree), one in another time
+    zone does not: each keeps live equal to a recompute and its own boards (by attainment,
+    which targets and weights change) equal to a ranking of everyone."""
+    env = org.environment_ids[Environment.PRODUCTION]
+    people = [(await make_employee(container, env, name=f"P{i}")).id for i in range(5)]
+    twin_metrics = [
+        {**m, "target": str(50 + 25 * i), "weight": str(1 + i % 3)} for i, m in enumerate(METRICS)
+    ]
+    elsewhere = {**MONTHLY, "time_zone": "America/New_York"}
+    made = [
+        await start_campaign(client, org, who, period=period, metrics=metrics, **common)
+        for who, period, metrics in [
+            (people[:3], MONTHLY, METRICS),
+            (people[1:], MONTHLY, twin_metrics),
+            (people[2:], MONTHLY, METRICS),
+            (people, elsewhere, METRICS),
+        ]
+        for common in [{"payout": {"metric": "total", "rate": "0.1"}, "leaderboards": BOARDS}]
+    ]
+    twin = f"/api/v1/campaigns/{made[1]['id']}/participants"
+
+    async def call(method: str, url: str, **kwargs: Any) -> None:
+        answer = await client.request(method, url, headers=bearer(org), **kwargs)
+        assert answer.status_code in (200, 201, 204), answer.text
+
+    own = {"employee_id": people[2], "targets": {"total": "40", "customers": "3"}}
+    steps: dict[int, RosterStep] = {
+        12: lambda: call("DELETE", f"{twin}/{people[2]}"),
+        24: lambda: call(
+            "PUT", f"/api/v1/campaigns/{made[2]['id']}/targets", json={"targets": [own]}
+        ),
+        36: lambda: call("POST", twin, json={"employee_ids": [people[2]]}),
+    }
+    await random_history(container, env, made[0]["id"], people, steps)
+    for campaign in made:
+        assert await assert_live_is_recomputed(container, campaign["id"])
+
+
 async def random_history(
     container: Container,
     env: str,
