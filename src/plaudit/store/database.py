@@ -117,10 +117,13 @@ class Database:
             self._threads: _SqliteThreads | None = _SqliteThreads(self.url, common)
             self._hot = self._reader  # unused: SQLite's hot reads run in `_threads`
         else:
+            # Up to twice `pool_size` connections in all, as with one pool: hot reads keep
+            # a few of them.
+            hot_size = max(2, pool_size // 2)
             engine = create_async_engine(
                 self.url,
                 pool_size=pool_size,
-                max_overflow=pool_size,
+                max_overflow=max(0, pool_size - hot_size),
                 pool_pre_ping=True,
                 pool_recycle=1800,
                 **common,
@@ -132,7 +135,7 @@ class Database:
             # one (`_hot_read`), as the ping would have found it dead.
             self._hot = create_async_engine(
                 self.url,
-                pool_size=pool_size,
+                pool_size=hot_size,
                 max_overflow=0,
                 pool_recycle=1800,
                 isolation_level="AUTOCOMMIT",
