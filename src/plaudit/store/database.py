@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -114,16 +115,32 @@ class Database:
             _install_sqlite_pragmas(self._writer, begin="BEGIN IMMEDIATE")
             _install_sqlite_pragmas(self._reader, begin="BEGIN")
             self._threads: _SqliteThreads | None = _SqliteThreads(self.url, common)
+            self._hot = self._reader  # unused: SQLite's hot reads run in `_threads`
         else:
+            # Up to twice `pool_size` connections in all, as with one pool: hot reads keep
+            # a few of them.
+            hot_size = max(2, pool_size // 2)
             engine = create_async_engine(
                 self.url,
                 pool_size=pool_size,
-                max_overflow=pool_size,
+                max_overflow=max(0, pool_size - hot_size),
                 pool_pre_ping=True,
                 pool_recycle=1800,
                 **common,
             )
             self._writer = self._reader = engine
+            # The hot reads' own pool, in autocommit and without a ping per checkout: a
+            # ping and BEGIN/COMMIT would be three round trips beside a read's one or two.
+            # A read that meets a connection the server dropped is run again on a fresh
+            # one (`_hot_read`), as the ping would have found it dead.
+            self._hot = create_async_engine(
+                self.url,
+                pool_size=hot_size,
+                max_overflow=0,
+                pool_recycle=1800,
+                isolation_level="AUTOCOMMIT",
+                **common,
+            )
             self._threads = None
 
     @asynccontextmanager
@@ -166,9 +183,7 @@ class Database:
         """
         if self._threads is not None:
             return self._threads.read_point(unit)
-        async with self._reader.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return await conn.run_sync(unit)
+        return await self._hot_read(unit)
 
     async def read_brief(
         self, brief: Callable[[Connection], T], full: Callable[[Connection], T]
@@ -182,8 +197,10 @@ class Database:
         the GIL with the reader threads. It blocks the event loop while it runs, so it
         must refuse (`NotBrief`) whatever could take long: a scan, a parse, many rows.
         `full` then runs as `read_with` does, from the start, in a snapshot of its own.
-        On PostgreSQL both run as `read_with` does, in one transaction: `full` only
-        after `brief` refused.
+        On PostgreSQL both run as `read_point` does, in autocommit on the hot-read pool,
+        `full` only after `brief` refused: at READ COMMITTED each statement has a
+        snapshot of its own in a transaction too, so BEGIN and COMMIT would only be two
+        more round trips.
         """
         if self._threads is not None:
             try:
@@ -197,7 +214,19 @@ class Database:
             except NotBrief:
                 return full(conn)
 
-        return await self.read_with(either)
+        return await self._hot_read(either)
+
+    async def _hot_read(self, unit: Callable[[Connection], T]) -> T:
+        """`unit` on the hot-read pool (PostgreSQL), once more on a fresh connection when
+        the first one proves dropped (the pool then drops all it held before)."""
+        try:
+            async with self._hot.connect() as conn:
+                return await conn.run_sync(unit)
+        except DBAPIError as failed:
+            if not failed.connection_invalidated:
+                raise
+        async with self._hot.connect() as conn:
+            return await conn.run_sync(unit)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -215,6 +244,8 @@ class Database:
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
+        if self._hot is not self._reader:
+            await self._hot.dispose()
 
 
 class _SqliteThreads:

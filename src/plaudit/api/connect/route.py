@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from plaudit.api.auth import bearer
 from plaudit.api.connect.access import connect_access
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.connect.etag import none_match, strong_etag
 
 PREFIX = "/connect/v1"
@@ -99,7 +100,7 @@ class ConnectRoute(APIRoute):
 
 def connect_router(*, tags: list[str | Enum]) -> APIRouter:
     """A router under `/connect/v1` whose routes need a `connect:read` key."""
-    return APIRouter(
+    return GatedRouter(
         prefix=PREFIX,
         tags=tags,
         route_class=ConnectRoute,

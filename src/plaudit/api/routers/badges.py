@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.recognition_schemas import BadgeIn, BadgeOut, BadgePatch
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/api/v1/badges", tags=["badges"], responses=error_responses(401, 403))
+router = GatedRouter(prefix="/api/v1/badges", tags=["badges"], responses=error_responses(401, 403))
 _WRITE_ERRORS = error_responses(400, 409, 413, 415, 422)
 
 

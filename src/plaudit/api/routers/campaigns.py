@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.connect.incentive_schemas import ConnectLeaderboard, ConnectProgress
@@ -21,12 +21,13 @@ from plaudit.api.incentive_schemas import (
     TargetsIn,
     TargetsSetOut,
 )
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.incentives.campaigns import TargetUpdate
 from plaudit.incentives.standings import Scope
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/campaigns", tags=["incentive campaigns"], responses=error_responses(401, 403)
 )
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -20,13 +20,14 @@ from plaudit.api.employee_schemas import (
     StatusChangeIn,
 )
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.domain.errors import UnsupportedMediaType
 from plaudit.engagement.employee_import_rows import MAX_ROWS, rows_from_csv, rows_from_json
 from plaudit.engagement.employee_views import Employee
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/employees", tags=["employees"], responses=error_responses(401, 403)
 )
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.delivery_schemas import (
@@ -25,13 +25,14 @@ from plaudit.api.delivery_schemas import (
 )
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.delivery.queries import AttemptFilter
 from plaudit.domain.errors import InvalidRequest
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/endpoints", tags=["endpoints"], responses=error_responses(401, 403)
 )
 _WRITE_ERRORS = error_responses(400, 404, 413, 415, 422)

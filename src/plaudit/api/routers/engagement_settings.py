@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import StrictModel
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/engagement-settings",
     tags=["engagement settings"],
     responses=error_responses(401, 403),

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import EventTypeOut
 from plaudit.domain.errors import NotFound
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/event-types", tags=["events"], responses=error_responses(401, 403)
 )
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import Header, Query, Response
 
 from plaudit.api.auth import AdminPrincipal, EventsWriter
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import EventOut, ListResponse, PageCursor, PageLimit, PublishEventIn
 from plaudit.domain.errors import InvalidRequest
 from plaudit.events.service import EventFilter
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE, Order
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"], responses=error_responses(401, 403))
+router = GatedRouter(prefix="/api/v1/events", tags=["events"], responses=error_responses(401, 403))
 
 
 @router.post(

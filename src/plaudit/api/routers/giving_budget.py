@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.recognition_schemas import GivingBudgetOut
+from plaudit.api.routing import GatedRouter
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/employees", tags=["recognitions"], responses=error_responses(401, 403)
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
@@ -18,12 +18,13 @@ from plaudit.api.employee_schemas import (
     MembersIn,
 )
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.domain.errors import ValidationFailed
 from plaudit.domain.text_rules import text_problem
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/api/v1/groups", tags=["groups"], responses=error_responses(401, 403))
+router = GatedRouter(prefix="/api/v1/groups", tags=["groups"], responses=error_responses(401, 403))
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)
 
 

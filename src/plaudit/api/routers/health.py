@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter
 from starlette.responses import Response
 
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_response
+from plaudit.api.routing import GatedRouter
 from plaudit.observability.metrics import CONTENT_TYPE_LATEST
 
-router = APIRouter(tags=["operations"])
+router = GatedRouter(tags=["operations"])
 log = logging.getLogger("plaudit.health")
 
 

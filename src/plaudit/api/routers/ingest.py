@@ -10,14 +10,15 @@ carries the receipt id: the request is stored whatever happened to it.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from plaudit.api.dependencies import AppContainer
+from plaudit.api.routing import GatedRouter
 from plaudit.domain.errors import NotFound
 from plaudit.ingest.models import RawRequest, Receipt
 
-router = APIRouter(prefix="/ingest", tags=["ingest"])
+router = GatedRouter(prefix="/ingest", tags=["ingest"])
 _STATUS = {"payload_too_large": 413, "unsupported_media_type": 415}
 _AUTH_CODES = frozenset(
     {

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
-
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.delivery_schemas import JobOut, MessageDetailOut, MessageOut, ReplayIn, ReplayOut
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/api/v1", tags=["messages"], responses=error_responses(401, 403))
+router = GatedRouter(prefix="/api/v1", tags=["messages"], responses=error_responses(401, 403))
 
 MessageStatus = Literal["pending", "succeeded", "failed", "cancelled"]
 

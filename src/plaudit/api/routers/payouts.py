@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter
-
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
@@ -17,11 +15,12 @@ from plaudit.api.payout_schemas import (
     PayoutsRevokedOut,
     PayoutStatus,
 )
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.incentives.payout_service import PayoutFilter
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/payouts", tags=["incentive payouts"], responses=error_responses(401, 403)
 )
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)

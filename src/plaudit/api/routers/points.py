@@ -3,8 +3,6 @@ update or delete); and an audit of every account against its entries."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
@@ -14,11 +12,12 @@ from plaudit.api.rewards_schemas import (
     PointEntryOut,
     PointsIn,
 )
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.engagement.ledger import EntryKind
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/api/v1", tags=["points"], responses=error_responses(401, 403))
+router = GatedRouter(prefix="/api/v1", tags=["points"], responses=error_responses(401, 403))
 
 
 @router.post(

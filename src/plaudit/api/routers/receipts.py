@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.ingest_schemas import ReceiptDetailOut
+from plaudit.api.routing import GatedRouter
 
-router = APIRouter(prefix="/api/v1/receipts", tags=["sources"], responses=error_responses(401, 403))
+router = GatedRouter(
+    prefix="/api/v1/receipts", tags=["sources"], responses=error_responses(401, 403)
+)
 
 
 @router.get("/{receipt_id}", summary="One request and the result per record",

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import Header, Query, Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.recognition_schemas import Id, RecognitionIn, RecognitionOut
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.engagement.recognition_queries import RecognitionFilter
 from plaudit.engagement.recognitions import AwardRequest
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/api/v1/recognitions", tags=["recognitions"], responses=error_responses(401, 403)
 )
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
 from plaudit.api.rewards_schemas import RewardIn, RewardOut, RewardPatch
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.engagement.rewards import RewardSpec
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/api/v1/rewards", tags=["rewards"], responses=error_responses(401, 403))
+router = GatedRouter(
+    prefix="/api/v1/rewards", tags=["rewards"], responses=error_responses(401, 403)
+)
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
@@ -23,13 +23,16 @@ from plaudit.api.ingest_schemas import (
     SourcePatch,
     TemplateVersionOut,
 )
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.domain.errors import InvalidRequest
 from plaudit.ingest.preview import preview
 from plaudit.ingest.rejects import RecordFilter
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/api/v1/sources", tags=["sources"], responses=error_responses(401, 403))
+router = GatedRouter(
+    prefix="/api/v1/sources", tags=["sources"], responses=error_responses(401, 403)
+)
 _WRITE_ERRORS = error_responses(400, 404, 413, 415, 422)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from plaudit.api.auth import AdminPrincipal
 from plaudit.api.dependencies import AppContainer
 from plaudit.api.errors import error_responses
+from plaudit.api.routing import GatedRouter
 from plaudit.api.schemas import ListResponse, PageCursor, PageLimit
 from plaudit.api.survey_schemas import (
     PublishIn,
@@ -22,7 +23,9 @@ from plaudit.api.survey_schemas import (
 from plaudit.engagement.surveys import SurveyDraft
 from plaudit.store.pagination import DEFAULT_PAGE_SIZE
 
-router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"], responses=error_responses(401, 403))
+router = GatedRouter(
+    prefix="/api/v1/surveys", tags=["surveys"], responses=error_responses(401, 403)
+)
 _WRITE_ERRORS = error_responses(400, 404, 409, 413, 415, 422)
 
 
