@@ -13,6 +13,8 @@ carries `feed_tx`, its transaction's place in commit order, and a feed reads in
   and a reader only goes up to the oldest transaction still running in its snapshot
   (`pg_snapshot_xmin`): every transaction below it has finished, so nothing new can ever
   appear there. A long-running write transaction delays the feed; it never reorders it.
+  Transaction ids are the server's, not the database's: another database's open write
+  transaction on the same server delays it too.
 
 Within one transaction the event ids order the rows (one process appends them, and ids
 never go backwards in a process).
