@@ -11,7 +11,7 @@ array per key column (PostgreSQL, `unnest`), each key one primary-key probe.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 from plaudit.domain.incentive_rules import ZERO, Aggregate, Aggregation, aggregate_value
 from plaudit.ingest.transactions import decimal_text
 from plaudit.store.incentive_tables import campaign_progress
+from plaudit.store.types import sqlite_utc_text
 
 Touched = tuple[str, date, str]  # campaign, period start, employee
 Entry = list[Any]  # [sum text, count, max text | None, distinct count, (counted values)]
@@ -101,7 +102,7 @@ def write_texts(conn: Connection, texts: Mapping[Touched, str], now: datetime) -
     if not texts:
         return
     if conn.dialect.name == "sqlite":
-        stamp = now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        stamp = sqlite_utc_text(now)
         days = _days({key[1] for key in texts})
         rows = [(c, days[p], e, text, stamp) for (c, p, e), text in texts.items()]
         conn.exec_driver_sql(_SQLITE_WRITE, rows)

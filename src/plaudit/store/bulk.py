@@ -18,24 +18,20 @@ Both write what SQLAlchemy would: a Python None in a JSON column is JSON `null`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Date, Table
 
-from plaudit.store.types import UtcDateTime
+from plaudit.store.types import UtcDateTime, sqlite_utc_text
 
 Converter = Callable[[Any], Any]
 _ROWS_PER_STATEMENT = 500  # SQLite: x4-8 columns, well under its 32 766 parameters
 
 
 def _utc_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return None if value is None else sqlite_utc_text(value)
 
 
 def _json_text(value: Any) -> str:

@@ -41,6 +41,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 # UtcDateTime stores there themselves.
 def sqlite_utc_text(instant: datetime) -> str:
     """The text UtcDateTime stores on SQLite: naive UTC, microseconds always written."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
     return instant.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
