@@ -74,6 +74,26 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
     assert (await unreachable.get("/healthz")).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/endpoints", None),
+        ("POST", "/api/v1/events", {"type": "milestone.birthday", "data": {}}),
+        ("GET", "/connect/v1/campaigns", None),
+    ],
+)
+async def test_requests_meeting_an_unreachable_database_are_told_to_retry(
+    unreachable: httpx.AsyncClient, method: str, path: str, body: Any
+) -> None:
+    """Not a 500: the database being away is no bug, and the client should try again."""
+    headers = {"Authorization": "Bearer plk_live_nobody"}
+    response = await unreachable.request(method, path, json=body, headers=headers)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert "nobody" not in response.text
+
+
 # --- metrics ----------------------------------------------------------------------------------
 
 

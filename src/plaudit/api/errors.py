@@ -23,6 +23,7 @@ from plaudit.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from plaudit.store.unavailable import DATABASE_ERRORS, database_unavailable
 
 log = logging.getLogger("plaudit.api")
 
@@ -54,6 +55,10 @@ def status_for(exc: ClientError) -> int:
         if cls in _STATUS:
             return _STATUS[cls]
     return 400
+
+
+DATABASE_UNAVAILABLE_MESSAGE = "the database cannot be reached"
+DATABASE_RETRY_AFTER_S = 2
 
 
 def error_response(
@@ -117,6 +122,20 @@ def _http_error(_request: Request, exc: Exception) -> JsonResponse:
     return error_response(exc.status_code, code, message, headers=headers)
 
 
+def _database_error(request: Request, exc: Exception) -> JsonResponse:
+    if not database_unavailable(exc):
+        return _unexpected(request, exc)
+    # Not a bug: the database is down, restarting, out of connections or busy. The
+    # client tries again.
+    log.warning("database unavailable", extra={"path": request.url.path, "error": repr(exc)[:300]})
+    return error_response(
+        503,
+        "database_unavailable",
+        DATABASE_UNAVAILABLE_MESSAGE,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
+
+
 def _unexpected(request: Request, exc: Exception) -> JsonResponse:
     # A 500 is a bug by definition: log it with everything needed to fix it.
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
@@ -127,6 +146,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ClientError, _client_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

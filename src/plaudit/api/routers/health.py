@@ -7,7 +7,7 @@ import logging
 from starlette.responses import Response
 
 from plaudit.api.dependencies import AppContainer
-from plaudit.api.errors import error_response
+from plaudit.api.errors import DATABASE_UNAVAILABLE_MESSAGE, error_response
 from plaudit.api.routing import GatedRouter
 from plaudit.observability.metrics import CONTENT_TYPE_LATEST
 
@@ -30,7 +30,7 @@ async def readyz(container: AppContainer) -> Response:
         await container.db.ping()
     except Exception as exc:  # any driver error means "not ready"
         log.warning("database not reachable", extra={"error": repr(exc)})
-        return error_response(503, "database_unavailable", "the database cannot be reached")
+        return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE)
     return Response(b'{"status":"ready"}', media_type="application/json")
 
 
