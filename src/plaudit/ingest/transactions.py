@@ -43,11 +43,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, Executable, bindparam, select, text
+from sqlalchemy import Connection, Executable, bindparam, select
 
 from plaudit.domain.ids import new_id
 from plaudit.store.bulk import bulk_insert
 from plaudit.store.ingest_tables import transactions
+from plaudit.store.keyed_lookup import rows_by_key
 from plaudit.store.membership import bound_values, one_of_bound
 
 Action = Literal["create", "update", "delete"]
@@ -215,30 +216,17 @@ def _load(
     return found
 
 
-# PostgreSQL: each external id looked up by the whole unique key, one id at a time (a
-# LATERAL join from the batch's ids). Asked as `external_id = ANY(:ids)`, a table that grew
-# since its statistics were taken (a first bulk load: autovacuum analyzes a minute later at
-# best) made the planner read every row of the source and filter them against the list:
-# 380 ms per batch of 100 at 100 000 rows, so a big first load slowed down as it went.
-PG_EXISTING = """
-SELECT t.* FROM unnest(CAST(:external_ids AS varchar[])) AS k(external_id)
-CROSS JOIN LATERAL (
-    SELECT * FROM transactions
-    WHERE environment_id = :environment_id AND source_id = :source_id
-      AND external_id = k.external_id
-    LIMIT 1
-    FOR UPDATE
-) AS t
-"""
-
-
 @functools.cache
 def _existing(dialect: str) -> Executable:
     """The stored rows of a batch's external ids, built once per dialect (building and
     caching a statement costs more than running it)."""
     if dialect == "postgresql":
-        # Locked: a concurrent batch of the same source waits for this one.
-        return text(PG_EXISTING).columns(*transactions.c)
+        # By the whole key whatever the statistics say; locked: a concurrent batch of the
+        # same source waits for this one.
+        return rows_by_key(
+            transactions, ("environment_id", "source_id"), "external_id",
+            values="external_ids", lock=True,
+        )  # fmt: skip
     return select(transactions).where(
         transactions.c.environment_id == bindparam("environment_id"),
         transactions.c.source_id == bindparam("source_id"),
