@@ -10,13 +10,10 @@ the plans the databases actually choose.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import bindparam, select, text
 
 from plaudit.app_container import Container
@@ -27,50 +24,24 @@ from plaudit.domain.api_keys import Environment
 from plaudit.events.models import EventDraft
 from plaudit.store.tables import messages
 from plaudit.store.types import UtcDateTime
-from tests.conftest import fresh_postgres_database
 from tests.integration.delivery_helpers import birthday, own_plaudit
+from tests.integration.postgres_plans import analyzed, nodes
 
 BACKLOG = 3000
 
 
-@pytest.fixture
-def pg_url(database_url: str) -> Iterator[str]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL plan")
-    yield from fresh_postgres_database(database_url)  # statistics as a new backlog has them
-
-
-@pytest.fixture
-async def plaudit(pg_url: str) -> AsyncIterator[Container]:
-    async with own_plaudit(pg_url) as container:
-        yield container
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
-
-
-async def backlog(plaudit: Container) -> list[str]:
+async def backlog(pg_plaudit: Container) -> list[str]:
     """A fresh backlog, and 512 of its ids."""
-    org = await plaudit.tenancy.create_organization("Plans")
+    org = await pg_plaudit.tenancy.create_organization("Plans")
     env = org.environment_ids[Environment.PRODUCTION]
-    await plaudit.endpoints.create(env, EndpointSpec(url="http://127.0.0.1:9/hook"))
+    await pg_plaudit.endpoints.create(env, EndpointSpec(url="http://127.0.0.1:9/hook"))
     for _ in range(0, BACKLOG, 500):
-        async with plaudit.db.transaction() as conn:
-            await plaudit.event_log.append_many(
+        async with pg_plaudit.db.transaction() as conn:
+            await pg_plaudit.event_log.append_many(
                 conn, env, [EventDraft("milestone.birthday", birthday())] * 500
             )
-    async with plaudit.db.read() as conn:
+    async with pg_plaudit.db.read() as conn:
         return list((await conn.execute(select(messages.c.id).limit(512))).scalars())
-
-
-async def analyzed(plaudit: Container, explain: Any, params: dict[str, Any]) -> dict[str, Any]:
-    async with plaudit.db.transaction() as conn:
-        found = (await conn.execute(explain, params)).scalar_one()
-    plan: dict[str, Any] = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-    return plan
 
 
 def assert_driven_by_ids(plan: dict[str, Any]) -> None:
@@ -88,8 +59,8 @@ def assert_driven_by_ids(plan: dict[str, Any]) -> None:
             assert node.get("Rows Removed by Filter", 0) == 0, node
 
 
-async def test_the_claim_reads_only_the_candidates_rows(plaudit: Container) -> None:
-    ids = await backlog(plaudit)
+async def test_the_claim_reads_only_the_candidates_rows(pg_plaudit: Container) -> None:
+    ids = await backlog(pg_plaudit)
     now = datetime.now(UTC)
     explain = text("EXPLAIN (ANALYZE, FORMAT JSON) " + PG_TAKE).bindparams(
         bindparam("c_now", type_=UtcDateTime()),
@@ -101,16 +72,16 @@ async def test_the_claim_reads_only_the_candidates_rows(plaudit: Container) -> N
         "c_worker": "w1",
         "c_candidates": ids,
     }
-    assert_driven_by_ids(await analyzed(plaudit, explain, params))
+    assert_driven_by_ids(await analyzed(pg_plaudit, explain, params))
 
 
-async def test_recording_successes_reads_only_their_rows(plaudit: Container) -> None:
-    ids = await backlog(plaudit)
+async def test_recording_successes_reads_only_their_rows(pg_plaudit: Container) -> None:
+    ids = await backlog(pg_plaudit)
     explain = text("EXPLAIN (ANALYZE, FORMAT JSON) " + PG_SUCCESS).bindparams(
         bindparam("b_now", type_=UtcDateTime())
     )
     params = {"b_code": 204, "b_now": datetime.now(UTC), "b_ids": ids}
-    plan = await analyzed(plaudit, explain, params)
+    plan = await analyzed(pg_plaudit, explain, params)
     assert_driven_by_ids(plan)
     found = [
         node["Actual Rows"]

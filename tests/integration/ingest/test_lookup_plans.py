@@ -10,14 +10,11 @@ PostgreSQL actually chooses (`rows_by_key`).
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Executable, TextClause, insert, text
 
 from plaudit.app_container import Container
 from plaudit.domain.api_keys import Environment
@@ -29,34 +26,14 @@ from plaudit.ingest.records import EmployeeRef
 from plaudit.ingest.transactions import TransactionInput, TransactionLog, TransactionState
 from plaudit.ingest.transactions import _existing as stored_transactions
 from plaudit.store.engagement_tables import employees
-from tests.conftest import fresh_postgres_database
-from tests.integration.delivery_helpers import own_plaudit
 from tests.integration.engagement.factories import make_employee
+from tests.integration.postgres_plans import analyzed, nodes
 
 GROWN = 3000
 SOURCE = "src_plans"
 
 
-@pytest.fixture
-def pg_url(database_url: str) -> Iterator[str]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL plan")
-    yield from fresh_postgres_database(database_url)
-
-
-@pytest.fixture
-async def plaudit(pg_url: str) -> AsyncIterator[Container]:
-    async with own_plaudit(pg_url) as container:
-        yield container
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
-
-
-async def load(plaudit: Container, env: str, employee_id: str, first: int, count: int) -> None:
+async def load(pg_plaudit: Container, env: str, employee_id: str, first: int, count: int) -> None:
     log = TransactionLog()
     inputs = [
         TransactionInput(
@@ -73,37 +50,37 @@ async def load(plaudit: Container, env: str, employee_id: str, first: int, count
         )
         for i in range(first, first + count)
     ]
-    now = plaudit.clock.now()
+    now = pg_plaudit.clock.now()
     for start in range(0, len(inputs), 500):
         chunk = inputs[start : start + 500]
-        await plaudit.db.write(lambda c, chunk=chunk: log.apply(c, env, SOURCE, chunk, now=now))
+        await pg_plaudit.db.write(lambda c, chunk=chunk: log.apply(c, env, SOURCE, chunk, now=now))
 
 
 async def test_a_batch_lookup_reads_only_its_own_rows_after_the_table_grew(
-    plaudit: Container,
+    pg_plaudit: Container,
 ) -> None:
-    org = await plaudit.tenancy.create_organization("Plans")
+    org = await pg_plaudit.tenancy.create_organization("Plans")
     env = org.environment_ids[Environment.PRODUCTION]
-    employee = await make_employee(plaudit, env, name="Ada")
-    await load(plaudit, env, employee.id, 0, 50)
-    async with plaudit.db.transaction() as conn:
+    employee = await make_employee(pg_plaudit, env, name="Ada")
+    await load(pg_plaudit, env, employee.id, 0, 50)
+    async with pg_plaudit.db.transaction() as conn:
         await conn.execute(text("ANALYZE transactions"))  # statistics of a small table
-    await load(plaudit, env, employee.id, 50, GROWN)
+    await load(pg_plaudit, env, employee.id, 50, GROWN)
 
     wanted = [f"D-{i:06d}" for i in range(1000, 1100)] + ["D-new-1", "D-new-2"]
     lookup = stored_transactions("postgresql")
     params = {"environment_id": env, "source_id": SOURCE, "external_ids": sorted(wanted)}
-    plan = await explained(plaudit, str(lookup), params)
+    plan = await analyzed(pg_plaudit, explain_analyze(lookup), params)
     assert_by_key(plan, "transactions")
     assert plan["Actual Rows"] == 100
 
 
 async def test_employee_references_are_resolved_by_key_after_a_bulk_import(
-    plaudit: Container,
+    pg_plaudit: Container,
 ) -> None:
-    org = await plaudit.tenancy.create_organization("Plans")
+    org = await pg_plaudit.tenancy.create_organization("Plans")
     env = org.environment_ids[Environment.PRODUCTION]
-    now = plaudit.clock.now()
+    now = pg_plaudit.clock.now()
 
     def people(first: int, count: int) -> list[dict[str, Any]]:
         return [
@@ -115,10 +92,10 @@ async def test_employee_references_are_resolved_by_key_after_a_bulk_import(
             for i in range(first, first + count)
         ]  # fmt: skip
 
-    async with plaudit.db.transaction() as conn:
+    async with pg_plaudit.db.transaction() as conn:
         await conn.execute(insert(employees), people(0, 50))
         await conn.execute(text("ANALYZE employees"))  # statistics of a small table
-    async with plaudit.db.transaction() as conn:
+    async with pg_plaudit.db.transaction() as conn:
         await conn.execute(insert(employees), people(50, GROWN))
 
     for kind, values in (
@@ -126,24 +103,18 @@ async def test_employee_references_are_resolved_by_key_after_a_bulk_import(
         ("email", [f"e{i}@example.com" for i in range(1000, 1100)]),
     ):
         lookup = employee_lookup("postgresql", kind)
-        plan = await explained(plaudit, str(lookup), {"environment_id": env, "values": values})
+        plan = await analyzed(
+            pg_plaudit, explain_analyze(lookup), {"environment_id": env, "values": values}
+        )
         assert_by_key(plan, "employees")
         assert plan["Actual Rows"] == 100
     # And the loader's own statement answers as it should.
     refs = [EmployeeRef(external_id="E-001000"), EmployeeRef(email="E1001@Example.com")]
-    resolved = await plaudit.db.read_with(lambda c: resolve_employees(c, env, refs))
+    resolved = await pg_plaudit.db.read_with(lambda c: resolve_employees(c, env, refs))
     assert resolved == {
         ("external_id", "E-001000"): "usr_00001000",
         ("email", "e1001@example.com"): "usr_00001001",
     }
-
-
-async def explained(plaudit: Container, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    explain = text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
-    async with plaudit.db.transaction() as conn:
-        found = (await conn.execute(explain, params)).scalar_one()
-    plan: dict[str, Any] = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-    return plan
 
 
 def assert_by_key(plan: dict[str, Any], table: str) -> None:
@@ -152,3 +123,7 @@ def assert_by_key(plan: dict[str, Any], table: str) -> None:
     for node in reads:
         assert node["Node Type"] != "Seq Scan", node
         assert node.get("Rows Removed by Filter", 0) == 0, node
+
+
+def explain_analyze(statement: Executable) -> TextClause:
+    return text("EXPLAIN (ANALYZE, FORMAT JSON) " + str(statement))
