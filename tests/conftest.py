@@ -63,6 +63,15 @@ def fresh_postgres_database(configured: str) -> Iterator[str]:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture
+def pg_url(database_url: str) -> Iterator[str]:
+    """A PostgreSQL database of the test's own (skipped on SQLite): fresh statistics, and
+    nothing other tests left behind."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs a PostgreSQL database of its own (set PLAUDIT_TEST_DATABASE_URL)")
+    yield from fresh_postgres_database(database_url)
+
+
 @pytest.fixture(scope="session")
 def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")

@@ -25,24 +25,16 @@ from plaudit.app_container import Container
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.domain.api_keys import Environment
 from plaudit.store.tables import message_attempts, messages
-from tests.conftest import fresh_postgres_database
 from tests.integration.delivery_helpers import own_plaudit
 from tests.integration.receiver import Receiver
 
 PLAUDIT = str(Path(sys.executable).parent / "plaudit")
 
 
-@pytest.fixture
-def pg_url(database_url: str) -> Iterator[str]:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("worker scale-out runs on PostgreSQL (set PLAUDIT_TEST_DATABASE_URL)")
-    # A database of its own: a worker claims every due message of the database it serves,
-    # and retries that earlier tests left behind (receivers long gone, hanging ones) would
-    # take its capacity, so on a busy run it delivered nothing of this test's for a minute.
-    # The outage test also closes this database, not the one the other tests share.
-    yield from fresh_postgres_database(database_url)
-
-
+# Each test gets a database of its own (`pg_url`): a worker claims every due message of
+# the database it serves, and retries that earlier tests left behind (receivers long
+# gone, hanging ones) would take its capacity, so on a busy run it delivered nothing of
+# this test's for a minute. The outage test also closes this database, not the shared one.
 @pytest.fixture
 async def plaudit(pg_url: str) -> AsyncIterator[Container]:
     async with own_plaudit(pg_url) as container:

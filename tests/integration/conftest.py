@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,7 +13,6 @@ from plaudit.app_container import Container
 from plaudit.config import Settings
 from plaudit.domain.api_keys import Environment
 from plaudit.tenancy.models import CreatedOrganization
-from tests.conftest import fresh_postgres_database
 from tests.integration.receiver import Receiver
 
 
@@ -35,15 +34,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://plaudit.test") as http:
         yield http
-
-
-@pytest.fixture
-def pg_url(database_url: str) -> Iterator[str]:
-    """A PostgreSQL database of the test's own (skipped on SQLite): fresh statistics, and
-    nothing other tests left behind."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL database of its own")
-    yield from fresh_postgres_database(database_url)
 
 
 @pytest.fixture
