@@ -8,9 +8,8 @@ PostgreSQL database on the same server) with a hand-moved clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,19 +27,10 @@ from plaudit.events.log import EventLog
 from plaudit.store import migrate
 from plaudit.store.engagement_tables import milestone_runs
 from plaudit.store.tables import events
-from tests.conftest import fresh_postgres_database
 from tests.integration.engagement.factories import make_employee
 from tests.integration.engagement.test_milestones_exactly_once import FailingHook
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def own_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    if database_url.startswith("postgresql"):
-        yield from fresh_postgres_database(database_url)
-    else:
-        yield f"sqlite:///{tmp_path / 'milestones.db'}"
 
 
 @pytest.fixture

@@ -4,15 +4,12 @@ a random history is loaded, taken down to 0009 and up again, and the numbers nev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-import pytest
 from alembic import command
 from sqlalchemy import Connection, select, text
 
@@ -25,7 +22,6 @@ from plaudit.incentives.progress_rows import aggregate
 from plaudit.store import migrate
 from plaudit.store.database import Database
 from plaudit.store.incentive_tables import campaign_progress
-from tests.conftest import fresh_postgres_database
 from tests.integration.engagement.factories import make_employee
 from tests.integration.incentives.helpers import start_campaign
 from tests.integration.incentives.test_recompute_matches_live import (
@@ -37,14 +33,6 @@ from tests.integration.incentives.test_recompute_matches_live import (
 )
 
 Numbers = dict[tuple[Any, ...], Aggregate]
-
-
-@pytest.fixture
-def own_database(database_url: str, is_postgres: bool, tmp_path: Path) -> Iterator[str]:
-    if not is_postgres:
-        yield f"sqlite:///{tmp_path / 'migrating.db'}"
-        return
-    yield from fresh_postgres_database(database_url)
 
 
 async def downgrade(db: Database, revision: str) -> None:
@@ -81,8 +69,8 @@ def per_metric(conn: Connection) -> Numbers:
     }
 
 
-async def test_progress_carries_across_the_migration_both_ways(own_database: str) -> None:
-    app = create_app(Settings(database_url=own_database), with_workers=False)  # type: ignore[call-arg]
+async def test_progress_carries_across_the_migration_both_ways(own_database_url: str) -> None:
+    app = create_app(Settings(database_url=own_database_url), with_workers=False)  # type: ignore[call-arg]
     container: Container = app.state.container
     async with app.router.lifespan_context(app):
         org = await container.tenancy.create_organization("Migrating")
