@@ -78,6 +78,8 @@ from plaudit.engagement.survey_completion import SurveyDeadlineSweep
 from plaudit.engagement.survey_responses import SurveyResponseService
 from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
+from plaudit.events.retention import Retention
+from plaudit.events.retention_sweeper import RetentionSweeper
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
@@ -148,6 +150,7 @@ def build_container(settings: Settings, *, clock: Clock | None = None) -> Contai
         event_log=event_log,
         tenancy=TenancyService(db, clock),
         events=EventService(db, event_log),
+        retention=Retention(db, clock, days=settings.retention_days),
         wakeup=wakeup,
         handoff=handoff,
         outbound_policy=policy,
@@ -239,6 +242,9 @@ def background_services(container: Container) -> list[BackgroundService]:
             container.db, container.incentive_engine, container.settings.leaderboards_interval_s
         ),
         PayoutScheduler(container.payouts, container.settings.payouts_interval_s),
+        RetentionSweeper(
+            container.retention, container.metrics, container.settings.retention_interval_s
+        ),
     ]
     if container.db.dialect == "postgresql":
         services.append(NotificationListener(container.db.url, container.wakeup))

@@ -30,6 +30,7 @@ from plaudit.engagement.shoutouts import ShoutoutService
 from plaudit.engagement.survey_responses import SurveyResponseService
 from plaudit.engagement.surveys import SurveyService
 from plaudit.events.log import EventLog
+from plaudit.events.retention import Retention
 from plaudit.events.service import EventService
 from plaudit.incentives.campaigns import CampaignService
 from plaudit.incentives.engine import IncentiveEngine
@@ -57,6 +58,7 @@ class Container:
     event_log: EventLog
     tenancy: TenancyService
     events: EventService
+    retention: Retention
     wakeup: Wakeup
     handoff: Handoff
     outbound_policy: OutboundPolicy

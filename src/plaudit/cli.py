@@ -260,6 +260,25 @@ def _key_json(info: ApiKeyInfo) -> dict[str, Any]:
 
 
 @main.group()
+def retention() -> None:
+    """Events, webhook messages and delivery attempts older than PLAUDIT_RETENTION_DAYS."""
+
+
+@retention.command("run")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON")
+def retention_run(as_json: bool) -> None:
+    """Delete what has aged out now, as workers do every PLAUDIT_RETENTION_INTERVAL_S."""
+    if _load_settings().retention_days == 0 and not as_json:
+        click.echo("PLAUDIT_RETENTION_DAYS is 0: everything is kept")
+    pruned = _with_container(lambda c: c.retention.prune())
+    counts = pruned.counts()
+    if as_json:
+        click.echo(json.dumps({"deleted": counts}, indent=2))
+        return
+    click.echo("deleted: " + ", ".join(f"{kind} {count}" for kind, count in counts.items()))
+
+
+@main.group()
 def milestones() -> None:
     """Work anniversaries, birthdays and onboarding milestones."""
 

@@ -95,6 +95,17 @@ class Settings(BaseSettings):
         gt=0,
         description="How often workers calculate the payouts of campaign periods that ended",
     )
+    retention_days: float = Field(
+        default=90.0,
+        ge=0,
+        description=(
+            "Days events, their webhook messages and delivery attempts are kept (0: forever);"
+            " an event is kept while any of its messages is still pending"
+        ),
+    )
+    retention_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often workers delete what has aged out"
+    )
 
     connect_rate_limit_per_s: float = Field(
         default=10.0,

@@ -43,6 +43,9 @@ def clean_env(database_url: str, extra: Mapping[str, str] | None = None) -> dict
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLAUDIT_")}
     env["PLAUDIT_DATABASE_URL"] = database_url
     env["PYTHONUNBUFFERED"] = "1"
+    # The session database holds rows other tests made with clocks months in the past: a
+    # process started here must not delete them by age (retention has tests of its own).
+    env["PLAUDIT_RETENTION_DAYS"] = "0"
     env.update(extra or {})
     return env
 

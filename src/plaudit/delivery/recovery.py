@@ -71,9 +71,10 @@ class RecoveryService:
         async with self._db.transaction() as conn:
             row = (
                 await conn.execute(
-                    select(messages.c.status, messages.c.lease_expires_at).where(
-                        messages.c.id == message_id, messages.c.environment_id == environment_id
-                    )
+                    select(messages.c.status, messages.c.lease_expires_at)
+                    .where(messages.c.id == message_id, messages.c.environment_id == environment_id)
+                    # Retention may be deleting it: wait for that, then find it gone (404).
+                    .with_for_update()
                 )
             ).first()
             if row is None:
@@ -94,9 +95,10 @@ class RecoveryService:
         async with self._db.transaction() as conn:
             event_row = (
                 await conn.execute(
-                    select(events).where(
-                        events.c.id == event_id, events.c.environment_id == environment_id
-                    )
+                    select(events)
+                    .where(events.c.id == event_id, events.c.environment_id == environment_id)
+                    # Retention may be deleting it: wait for that, then find it gone (404).
+                    .with_for_update(read=True)
                 )
             ).first()
             if event_row is None:

@@ -60,5 +60,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.retention_deleted = Counter(
+            "plaudit_retention_deleted",
+            "Rows deleted because they outlived PLAUDIT_RETENTION_DAYS",
+            ["kind"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

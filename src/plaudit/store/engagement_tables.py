@@ -297,10 +297,13 @@ milestone_occurrences = Table(
     Column("occurrence", String(20), nullable=False),  # year, or day offset for onboarding
     Column("environment_id", String(40), ForeignKey("environments.id"), nullable=False),
     Column("occurred_on", Date, nullable=False),
-    # Null only inside the raising transaction: the row is claimed before its event exists.
+    # Null inside the raising transaction (the row is claimed before its event exists), and
+    # once retention has deleted the event.
     Column("event_id", String(40), ForeignKey("events.id"), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("employee_id", "kind", "occurrence"),
+    # Retention clears the link of an event that aged out (plaudit.events.retention).
+    Index("ix_milestone_occurrences_event", "event_id"),
 )
 
 # Automatic sweeps of the milestone job, per UTC date: the start of the latest finished one
