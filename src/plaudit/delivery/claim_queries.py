@@ -15,17 +15,20 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Executable,
+    FromClause,
     Integer,
+    ScalarSelect,
     Select,
     String,
+    Subquery,
     TextualSelect,
-    and_,
     bindparam,
     case,
     func,
     or_,
     select,
     text,
+    true,
     update,
 )
 
@@ -48,12 +51,12 @@ CANDIDATES = bindparam("c_candidates", expanding=True, type_=String())
 Instant = datetime | BindParameter[datetime]
 
 
-def lease_free(now: Instant) -> ColumnElement[bool]:
-    return or_(messages.c.lease_expires_at.is_(None), messages.c.lease_expires_at < now)
+def lease_free(now: Instant, table: FromClause = messages) -> ColumnElement[bool]:
+    return or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at < now)
 
 
-def message_due(now: Instant) -> list[ColumnElement[bool]]:
-    return [messages.c.status == "pending", messages.c.next_attempt_at <= now, lease_free(now)]
+def message_due(now: Instant, table: FromClause = messages) -> list[ColumnElement[bool]]:
+    return [table.c.status == "pending", table.c.next_attempt_at <= now, lease_free(now, table)]
 
 
 def endpoint_ready(now: Instant) -> list[ColumnElement[bool]]:
@@ -65,43 +68,31 @@ def endpoint_ready(now: Instant) -> list[ColumnElement[bool]]:
 
 
 @functools.cache
-def claim_statements(
-    dialect: str, mode: str, by_endpoint: bool
-) -> tuple[Select[Any] | None, Executable]:
-    """(query for the candidate ids or None, the claiming statement).
+def fifo_claim_statements(dialect: str, by_endpoint: bool) -> tuple[Select[Any], Executable]:
+    """(query for the candidate ids, the claiming statement) of a FIFO claim.
 
-    With a candidates query, its ids are passed to the claim as `c_candidates`. On
-    PostgreSQL the claim returns the claimed messages' rows (`PG_TAKE`), on SQLite their ids.
+    The candidates' ids are passed to the claim as `c_candidates`. On PostgreSQL the claim
+    returns the claimed messages' rows (`PG_TAKE`), on SQLite their ids.
     """
     ready = endpoint_ready(NOW)
     ready.append(
         endpoints.c.id == ENDPOINT if by_endpoint else endpoints.c.rate_limit_per_s.is_(None)
     )
     ready.append(endpoints.c.id.not_in(SATURATED))
-    if mode == "fifo":
-        heads: Select[Any] = due_fifo(ready)
-    else:
-        heads = due_plain(ready)
+    heads = due_fifo(ready)
     if dialect == "postgresql":
         # Two steps: the due ids first, then exactly those rows locked and taken (PG_TAKE).
         return heads, pg_take()
-    if mode == "fifo":
-        chosen: ColumnElement[bool] = and_(messages.c.id.in_(CANDIDATES), *message_due(NOW))
-        candidates: Select[Any] | None = heads
-    else:
-        # SQLite: this transaction is the only writer, so the due query is still true.
-        chosen = messages.c.id.in_(heads)
-        candidates = None
     claim = (
         update(messages)
-        .where(chosen)
+        .where(messages.c.id.in_(CANDIDATES), *message_due(NOW))
         # A claimed message is due again when its lease runs out (SQS's visibility timeout):
         # off the head of the due index, so the next claim does not step over every message
         # in flight to find the free ones.
         .values(lease_owner=WORKER, lease_expires_at=LEASE_UNTIL, next_attempt_at=LEASE_UNTIL)
         .returning(messages.c.id)
     )
-    return candidates, claim
+    return heads, claim
 
 
 # PostgreSQL: lock the candidates, skipping rows another worker is claiming right now,
@@ -172,40 +163,132 @@ def pg_take() -> TextualSelect:
     )
 
 
-def due_plain(ready: list[ColumnElement[bool]]) -> Select[Any]:
-    """Ids of due messages, at most `per_endpoint` (1 while failing) per endpoint."""
-    ready = [*ready, endpoints.c.fifo.is_(False)]
-    # Look at a window of the oldest due messages only, so a claim costs the same with a
-    # backlog of a thousand or ten million.
+def plain_ready(*, by_endpoint: bool) -> list[ColumnElement[bool]]:
+    """Endpoints a plain (not FIFO) claim may take messages of."""
+    return [
+        *endpoint_ready(NOW),
+        endpoints.c.fifo.is_(False),
+        endpoints.c.id == ENDPOINT if by_endpoint else endpoints.c.rate_limit_per_s.is_(None),
+        endpoints.c.id.not_in(SATURATED),
+    ]
+
+
+@functools.cache
+def due_in_window(dialect: str) -> Select[Any]:
+    """One row: the claimable ids among the `c_window` oldest due messages, as JSON
+    `[[id, endpoint_id], ...]`, and how many due messages that window held.
+
+    The walk of the due index stops after `c_window` entries whoever they belong to, so a
+    claim costs the same with a backlog of a thousand or ten million. When the window is
+    full of messages no claim may take (their endpoint disabled, paused or saturated), the
+    count says so and the claimer looks endpoint by endpoint (`due_by_endpoint`).
+    """
     window = (
-        select(
-            messages.c.id,
-            messages.c.endpoint_id,
-            messages.c.next_attempt_at,
-            endpoints.c.consecutive_failures,
-        )
-        .join(endpoints, endpoints.c.id == messages.c.endpoint_id)
-        .where(*message_due(NOW), *ready)
+        select(messages.c.id, messages.c.endpoint_id, messages.c.next_attempt_at)
+        .where(*message_due(NOW))
         .order_by(messages.c.next_attempt_at)
         .limit(WINDOW)
-        .subquery("window")
+        .cte("due_window")
     )
+    rows = (
+        select(
+            window.c.id,
+            window.c.endpoint_id,
+            window.c.next_attempt_at,
+            endpoints.c.consecutive_failures,
+        )
+        .join(endpoints, endpoints.c.id == window.c.endpoint_id)
+        .where(*plain_ready(by_endpoint=False))
+        .subquery("claimable")
+    )
+    return select(
+        _as_json(dialect, _capped(rows)),
+        select(func.count()).select_from(window).scalar_subquery(),
+    )
+
+
+@functools.cache
+def due_by_endpoint(dialect: str, by_endpoint: bool) -> Select[Any]:
+    """Each ready endpoint's oldest due messages as JSON `[[id, endpoint_id], ...]`.
+
+    One probe of `ix_messages_endpoint` per ready endpoint: the cost follows the number of
+    endpoints, never the backlog of one that cannot take more.
+    """
+    probe = messages.alias("probe")
+    this_endpoint: ColumnElement[bool]
+    if dialect == "postgresql":
+        # A range of one value, not `=`: with `=` PostgreSQL treats the endpoint as fixed,
+        # sees the due index already in `next_attempt_at` order, guesses (for an endpoint
+        # it cannot name) that half the due messages are this endpoint's, and walks the due
+        # index filtering for it: through every message of a clogged endpoint first. As a
+        # range, only ix_messages_endpoint gives the (endpoint, time) order asked for below.
+        this_endpoint = probe.c.endpoint_id.between(endpoints.c.id, endpoints.c.id)
+    else:
+        this_endpoint = probe.c.endpoint_id == endpoints.c.id
+    oldest = (
+        select(probe.c.id, probe.c.next_attempt_at)
+        .where(this_endpoint, *message_due(NOW, probe))
+        .order_by(probe.c.endpoint_id, probe.c.next_attempt_at)
+        .limit(PER_ENDPOINT)
+    )
+    ready = plain_ready(by_endpoint=by_endpoint)
+    rows: Select[Any]
+    if dialect == "postgresql":
+        found = oldest.lateral("found")
+        rows = select(
+            found.c.id,
+            endpoints.c.id.label("endpoint_id"),
+            found.c.next_attempt_at,
+            endpoints.c.consecutive_failures,
+        ).select_from(endpoints.join(found, true()))
+    else:
+        # No LATERAL in SQLite: each endpoint's probe names the messages, looked up by
+        # primary key. The LEFT JOIN keeps the endpoints the outer loop (an inner join left
+        # SQLite free to walk all of `messages` instead, testing each row against a probe);
+        # an endpoint with nothing due gives one row without a message, dropped below.
+        rows = select(
+            messages.c.id,
+            endpoints.c.id.label("endpoint_id"),
+            messages.c.next_attempt_at,
+            endpoints.c.consecutive_failures,
+        ).select_from(
+            endpoints.outerjoin(messages, messages.c.id.in_(oldest.with_only_columns(probe.c.id)))
+        )
+    return select(_as_json(dialect, _capped(rows.where(*ready).subquery("claimable"))))
+
+
+def _capped(rows: Subquery) -> Subquery:
+    """At most `c_per_endpoint` (1 while the endpoint is failing) per endpoint, oldest
+    first, `c_limit` in all."""
     ranked = select(
-        window.c.id,
-        window.c.next_attempt_at,
+        rows.c.id,
+        rows.c.endpoint_id,
+        rows.c.next_attempt_at,
         func.row_number()
-        .over(partition_by=window.c.endpoint_id, order_by=window.c.next_attempt_at)
+        .over(partition_by=rows.c.endpoint_id, order_by=rows.c.next_attempt_at)
         .label("rank"),
-        case((window.c.consecutive_failures >= CIRCUIT_THRESHOLD, 1), else_=PER_ENDPOINT).label(
+        case((rows.c.consecutive_failures >= CIRCUIT_THRESHOLD, 1), else_=PER_ENDPOINT).label(
             "cap"
         ),
     ).subquery("ranked")
     return (
-        select(ranked.c.id)
-        .where(ranked.c.rank <= ranked.c.cap)
+        select(ranked.c.id, ranked.c.endpoint_id)
+        .where(ranked.c.id.is_not(None), ranked.c.rank <= ranked.c.cap)
         .order_by(ranked.c.next_attempt_at)
         .limit(LIMIT)
+        .subquery("capped")
     )
+
+
+def _as_json(dialect: str, capped: Subquery) -> ScalarSelect[Any]:
+    """One JSON text for all rows: a claim's ids travel as one value, not row by row."""
+    if dialect == "postgresql":
+        pairs: ColumnElement[Any] = func.json_agg(
+            func.json_build_array(capped.c.id, capped.c.endpoint_id)
+        )
+    else:
+        pairs = func.json_group_array(func.json_array(capped.c.id, capped.c.endpoint_id))
+    return select(pairs).scalar_subquery()
 
 
 def due_fifo(ready: list[ColumnElement[bool]]) -> Select[Any]:

@@ -1,6 +1,6 @@
 """Reading claimed messages, and SQLite's batch claim.
 
-On SQLite the common claim runs as three statements whatever the batch size: ids and
+On SQLite the common claim runs as a few statements whatever the batch size: ids and
 rows travel as one JSON array each (`json_group_array`, `json_each`). The sqlite3 module
 releases the GIL around every row it steps, and with the event loop busy each release
 is a thread switch, so per-row statements were what made claiming slow, not SQLite.
@@ -12,12 +12,10 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, select
+from sqlalchemy import Connection
 
-from plaudit.delivery.claim_queries import NOW, SATURATED, due_plain, endpoint_ready
 from plaudit.delivery.models import ClaimedMessage
 from plaudit.events.models import rfc3339
-from plaudit.store.tables import endpoints
 from plaudit.store.types import from_sqlite_utc_text, wire_time_from_sqlite_utc_text
 
 
@@ -61,21 +59,6 @@ def load_sqlite(conn: Connection, ids: Sequence[str]) -> list[ClaimedMessage]:
         return []
     sql = _SQLITE_LOAD_ROWS.format(marks=",".join("?" * len(ids)))
     return [claimed_from_sqlite(list(r)) for r in conn.exec_driver_sql(sql, tuple(ids))]
-
-
-@functools.cache
-def sqlite_due_ids() -> Select[Any]:
-    """The plain due query, aggregated into one JSON array of ids."""
-    due = due_plain(_plain_ready()).subquery("due")
-    return select(func.json_group_array(due.c.id))
-
-
-def _plain_ready() -> list[ColumnElement[bool]]:
-    return [
-        *endpoint_ready(NOW),
-        endpoints.c.rate_limit_per_s.is_(None),
-        endpoints.c.id.not_in(SATURATED),
-    ]
 
 
 SQLITE_LEASE = (

@@ -10,6 +10,12 @@ Per claim, an endpoint gets at most `per_endpoint` messages, and only one while 
 failing (a half-open probe), so one slow endpoint cannot fill a worker. FIFO endpoints
 only ever offer their oldest pending message; rate-limited endpoints spend tokens of a
 bucket stored on the endpoint row, so the limit holds across all workers.
+
+A claim looks at a window of the oldest due messages (`due_in_window`). When that window
+is full of messages it may not take (an endpoint disabled, paused, saturated or probed
+one at a time, with a backlog of any size), it asks each ready endpoint for its own
+oldest instead (`due_by_endpoint`): the others are never starved, and the claim never
+walks the backlog it cannot take.
 """
 
 from __future__ import annotations
@@ -25,19 +31,26 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Connection,
+    Result,
     Select,
     select,
     update,
 )
 
-from plaudit.delivery.claim_queries import claim_statements, endpoint_ready, message_due
+from plaudit.delivery.claim_queries import (
+    due_by_endpoint,
+    due_in_window,
+    endpoint_ready,
+    fifo_claim_statements,
+    message_due,
+    pg_take,
+)
 from plaudit.delivery.claim_rows import (
     SQLITE_LEASE,
     SQLITE_LOAD_JSON,
     claimed_from_sqlite,
     load_sqlite,
     messages_from_rows,
-    sqlite_due_ids,
 )
 from plaudit.delivery.models import ClaimedMessage
 from plaudit.domain.clock import Clock
@@ -101,14 +114,9 @@ class Claimer:
         has_fifo = self._has_fifo
 
         def claim_due(conn: Connection) -> list[ClaimedMessage]:
-            if conn.dialect.name == "sqlite":
-                loaded = self._claim_plain_sqlite(conn, worker, now, limit, saturated)
-            else:
-                loaded = self._claim(conn, worker, now, limit, saturated, mode="plain")
+            loaded = self._claim_plain(conn, worker, now, limit, saturated)
             if len(loaded) < limit and has_fifo:
-                loaded += self._claim(
-                    conn, worker, now, limit - len(loaded), saturated, mode="fifo"
-                )
+                loaded += self._claim_fifo(conn, worker, now, limit - len(loaded), saturated)
             return loaded
 
         loaded = await self._db.write(claim_due)
@@ -130,52 +138,51 @@ class Claimer:
                 .values(lease_owner=None, lease_expires_at=None, next_attempt_at=self._clock.now())
             )
 
-    def _claim_plain_sqlite(
+    def _claim_plain(
         self,
         conn: Connection,
         worker: str,
         now: datetime,
         limit: int,
         saturated: Collection[str],
+        endpoint_id: str | None = None,
     ) -> list[ClaimedMessage]:
-        """The common claim on SQLite in three statements whatever the batch size.
-
-        Ids and rows travel as one JSON array each (`json_group_array`, `json_each`): the
-        sqlite3 module releases the GIL around every row it steps, and with the event loop
-        busy each release costs a thread switch, so per-row statements are what made
-        claiming slow, not SQLite.
-        """
+        """Due messages of endpoints that are not FIFO: found, then leased and loaded in a
+        few statements whatever the batch size."""
         if limit <= 0:
             return []
-        params: dict[str, Any] = {
-            "c_now": now,
-            "c_limit": limit,
-            "c_window": limit * 2,
-            "c_per_endpoint": self.limits.per_endpoint,
-            "c_saturated": list(saturated),
-        }
-        ids_json = conn.execute(sqlite_due_ids(), params).scalar()
-        if not ids_json or ids_json == "[]":
+        ids = self._due_ids(conn, now, limit, saturated, endpoint_id)
+        if not ids:
             return []
-        lease_until = sqlite_utc_text(now + self.limits.lease)
-        conn.exec_driver_sql(SQLITE_LEASE, (worker, lease_until, lease_until, ids_json))
+        lease_until = now + self.limits.lease
+        if conn.dialect.name == "postgresql":
+            params = {
+                "c_now": now,
+                "c_worker": worker,
+                "c_lease_until": lease_until,
+                "c_candidates": ids,
+            }
+            return messages_from_rows(conn.execute(pg_take(), params))
+        # SQLite: ids and rows travel as one JSON array each (`json_each`,
+        # `json_group_array`): the sqlite3 module releases the GIL around every row it
+        # steps, and with the event loop busy each release costs a thread switch, so
+        # per-row statements are what made claiming slow, not SQLite. This transaction is
+        # the only writer, so the ids found are still due.
+        ids_json = orjson.dumps(ids).decode()
+        until = sqlite_utc_text(lease_until)
+        conn.exec_driver_sql(SQLITE_LEASE, (worker, until, until, ids_json))
         rows_json = conn.exec_driver_sql(SQLITE_LOAD_JSON, (ids_json,)).scalar()
         return [claimed_from_sqlite(row) for row in orjson.loads(rows_json or "[]")]
 
-    def _claim(
+    def _due_ids(
         self,
         conn: Connection,
-        worker: str,
         now: datetime,
         limit: int,
         saturated: Collection[str],
-        *,
-        mode: str,
-        endpoint_id: str | None = None,
-    ) -> list[ClaimedMessage]:
-        if limit <= 0:
-            return []
-        candidates, claim = claim_statements(conn.dialect.name, mode, endpoint_id is not None)
+        endpoint_id: str | None,
+    ) -> list[str]:
+        dialect = conn.dialect.name
         params: dict[str, Any] = {
             "c_now": now,
             "c_limit": limit,
@@ -183,14 +190,46 @@ class Claimer:
             "c_per_endpoint": self.limits.per_endpoint,
             "c_saturated": list(saturated),
             "c_endpoint": endpoint_id,
+        }
+        if endpoint_id is not None:  # one endpoint: straight to its own index range
+            found = _pairs(conn.execute(due_by_endpoint(dialect, True), params))
+            return [pair[0] for pair in found]
+        found_json, window_rows = conn.execute(due_in_window(dialect), params).one()
+        found = _pairs_of(found_json)
+        if len(found) < limit and window_rows >= params["c_window"]:
+            # The oldest due messages are ones this claim may not take (their endpoint
+            # disabled, paused, saturated or probed one at a time): ask each ready endpoint
+            # for its own instead of walking on down the due index past all of them. The
+            # endpoints served above already had their share.
+            params["c_limit"] = limit - len(found)
+            params["c_saturated"] = [*saturated, *{pair[1] for pair in found}]
+            found += _pairs(conn.execute(due_by_endpoint(dialect, False), params))
+        return [pair[0] for pair in found]
+
+    def _claim_fifo(
+        self,
+        conn: Connection,
+        worker: str,
+        now: datetime,
+        limit: int,
+        saturated: Collection[str],
+        endpoint_id: str | None = None,
+    ) -> list[ClaimedMessage]:
+        if limit <= 0:
+            return []
+        candidates, claim = fifo_claim_statements(conn.dialect.name, endpoint_id is not None)
+        params: dict[str, Any] = {
+            "c_now": now,
+            "c_limit": limit,
+            "c_saturated": list(saturated),
+            "c_endpoint": endpoint_id,
             "c_worker": worker,
             "c_lease_until": now + self.limits.lease,
         }
-        if candidates is not None:
-            # The candidates first (FIFO: one index lookup per FIFO endpoint), then only those.
-            params["c_candidates"] = [row[0] for row in conn.execute(candidates, params) if row[0]]
-            if not params["c_candidates"]:
-                return []
+        # The candidates first (one index lookup per FIFO endpoint), then only those.
+        params["c_candidates"] = [row[0] for row in conn.execute(candidates, params) if row[0]]
+        if not params["c_candidates"]:
+            return []
         if conn.dialect.name == "postgresql":
             return messages_from_rows(conn.execute(claim, params))
         return load_sqlite(conn, [row[0] for row in conn.execute(claim, params)])
@@ -259,13 +298,24 @@ class Claimer:
         allowed = min(limit, math.floor(tokens))
         taken: list[ClaimedMessage] = []
         if allowed > 0:
-            taken = self._claim(
-                conn, worker, now, allowed, (), mode="fifo" if row.fifo else "plain",
-                endpoint_id=endpoint_id,
-            )  # fmt: skip
+            claim = self._claim_fifo if row.fifo else self._claim_plain
+            taken = claim(conn, worker, now, allowed, (), endpoint_id=endpoint_id)
         conn.execute(
             update(endpoints)
             .where(endpoints.c.id == endpoint_id)
             .values(rate_tokens=tokens - len(taken), rate_refilled_at=now)
         )
         return taken, allowed < limit
+
+
+def _pairs_of(found: str | list[list[str]] | None) -> list[list[str]]:
+    """`[[message id, endpoint id], ...]` from a due query: JSON text on SQLite, already
+    decoded on PostgreSQL, NULL when none was found."""
+    if isinstance(found, str):
+        pairs: list[list[str]] = orjson.loads(found)
+        return pairs
+    return found or []
+
+
+def _pairs(result: Result[Any]) -> list[list[str]]:
+    return _pairs_of(result.scalar())
