@@ -36,6 +36,7 @@ import orjson
 import uvloop
 from processes import ProcessClock, free_port, plaudit_command
 from sqlalchemy import func, select, update
+from table import print_table
 
 from plaudit.app import build_container, running
 from plaudit.config import Settings
@@ -399,10 +400,8 @@ async def main() -> None:
             )
     finally:
         receiver.stop()
-    width = max(len(r[0]) for r in rows)
-    print(f"\n{'measure':<{width}}  {'result':>16}  ratio / p99")
-    for name, value, ratio in rows:
-        print(f"{name:<{width}}  {value:>16}  {ratio}")
+    print()
+    print_table(("measure", "result", "ratio / p99"), rows)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ import orjson
 from connect_reads import served_reads
 from crm_source import crm_with_reps, pusher
 from sqlalchemy import Connection, select
+from table import print_table
 
 from plaudit.app import create_app
 from plaudit.app_container import Container
@@ -376,15 +377,12 @@ def main() -> None:
             targets.append(("PostgreSQL", args.pg_url))
         for name, url in targets:
             lines += rows_of(name, asyncio.run(measure(url, args)))
-    width = max(len(line[0]) for line in lines)
     print(
         f"\n{args.transactions} transactions in batches of {args.batch} "
         f"({args.concurrency} in flight); {args.campaigns} campaigns x {args.people} "
         f"participants; {args.reads} reads, {args.read_concurrency} in flight"
     )
-    print(f"{'measure':<{width}}  {'value':>13}  {'ratio':>6}")
-    for name, value, ratio in lines:
-        print(f"{name:<{width}}  {value:>13}  {ratio:>6}")
+    print_table(("measure", "value", "ratio"), lines)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from typing import Any
 import orjson
 from crm_source import crm_with_reps, pusher
 from sqlalchemy import JSON, Column, Connection, MetaData, String, Table, func, select, text
+from table import print_table
 
 from plaudit.app import build_container, running
 from plaudit.app_container import Container
@@ -252,14 +253,11 @@ def main() -> None:
                     )
                 )
 
-    width = max(len(r[0]) for r in results)
     print(
         f"\n{args.records} records in batches of {args.batch}, {args.concurrency} batches at a "
         f"time, after a history of {history}; ratios: to bare / to bare transactions"
     )
-    print(f"{'measure':<{width}}  {'records/s':>10}  {'ratio':>13}  CPU us/record (this process)")
-    for name, value, ratio, cpu in results:
-        print(f"{name:<{width}}  {value:>10}  {ratio:>13}  {cpu:>6}")
+    print_table(("measure", "records/s", "ratio", "CPU us/record (this process)"), results)
 
 
 if __name__ == "__main__":
