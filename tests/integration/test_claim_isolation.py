@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import Connection, Engine, event, text, update
 
 from plaudit.app_container import Container
-from plaudit.delivery.claim_queries import due_by_endpoint
-from plaudit.delivery.claims import Claimer, ClaimLimits
+from plaudit.delivery.claim_queries import due_by_endpoint, due_in_window
+from plaudit.delivery.claims import PG_INDEXES_ONLY, Claimer, ClaimLimits
 from plaudit.delivery.endpoint_models import EndpointSpec
 from plaudit.domain.api_keys import Environment
 from plaudit.domain.clock import ManualClock
@@ -151,6 +151,36 @@ async def test_on_postgresql_the_claim_reads_only_ready_endpoints_messages(
         if node.get("Relation Name") == "messages"
     )
     assert read <= 3, read  # the healthy endpoint's three, none of the 2000
+
+
+async def test_on_postgresql_the_window_reads_no_more_than_its_size(
+    setup: Setup, is_postgres: bool
+) -> None:
+    # Under the claim's own planner settings (indexes only: with statistics stale enough,
+    # bench/claims.py saw the planner fetch all 100 000 due rows through a bitmap and sort
+    # them, 50-80 ms a claim), the window is an ordered walk that stops at its size.
+    if not is_postgres:
+        pytest.skip("SQLite walks the due index in order by itself")
+    await setup.publish(CLOGGED_TYPE, 2000)
+    await setup.set_clogged(enabled=False)
+    params = {
+        "c_now": setup.clock.now(),
+        "c_limit": 4,
+        "c_window": 8,
+        "c_per_endpoint": 4,
+        "c_saturated": [],
+    }
+    async with setup.container.db.transaction() as conn:
+        await conn.execute(PG_INDEXES_ONLY)
+        with _explained(conn.sync_engine):
+            found = (await conn.execute(due_in_window("postgresql"), params)).scalar()
+    plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
+    read = [
+        node["Actual Rows"] * node["Actual Loops"]
+        for node in nodes(plan)
+        if node.get("Relation Name") == "messages"
+    ]
+    assert read == [8], read
 
 
 @asynccontextmanager

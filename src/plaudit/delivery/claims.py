@@ -34,6 +34,7 @@ from sqlalchemy import (
     Result,
     Select,
     select,
+    text,
     update,
 )
 
@@ -57,6 +58,15 @@ from plaudit.domain.clock import Clock
 from plaudit.store.database import Database
 from plaudit.store.tables import endpoints, messages
 from plaudit.store.types import sqlite_utc_text
+
+# For this transaction only. Every step of a claim is meant to go by index: the window walks
+# the due index in order and stops after `c_window` entries. A backlog that just arrived
+# has stale statistics (autovacuum analyzes a minute later at best), and the planner, told
+# the table is tiny, fetched every due row through a bitmap and sorted them all instead:
+# 50-80 ms per claim with 100 000 waiting, where the ordered walk takes 5-9 ms.
+PG_INDEXES_ONLY = text(
+    "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +124,8 @@ class Claimer:
         has_fifo = self._has_fifo
 
         def claim_due(conn: Connection) -> list[ClaimedMessage]:
+            if conn.dialect.name == "postgresql":
+                conn.execute(PG_INDEXES_ONLY)
             loaded = self._claim_plain(conn, worker, now, limit, saturated)
             if len(loaded) < limit and has_fifo:
                 loaded += self._claim_fifo(conn, worker, now, limit - len(loaded), saturated)
