@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from plaudit.app_container import Container
 from plaudit.delivery.endpoint_models import EndpointSpec
@@ -20,7 +20,7 @@ from plaudit.domain.clock import SystemClock
 from plaudit.domain.event_catalog import default_catalog
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
-from plaudit.store.tables import messages
+from plaudit.store.tables import endpoints, messages
 from plaudit.tenancy.models import CreatedOrganization
 
 
@@ -48,12 +48,12 @@ def birthday() -> dict[str, Any]:
 
 
 async def publish_through(
-    container: Container, env: str, taker: Taker
+    container: Container, env: str, taker: Taker, wakeup: Wakeup | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
     handoff = Handoff(lease=timedelta(seconds=120))
     handoff.attach(taker)
     log = EventLog(default_catalog(), SystemClock())
-    log.subscribe(FanOut(Wakeup(), frozenset(), handoff))
+    log.subscribe(FanOut(wakeup or Wakeup(), frozenset(), handoff))
     prepared = log.prepare([EventDraft("milestone.birthday", birthday())])
     [event] = await container.db.write(lambda conn: log.store(conn, env, prepared))
     async with container.db.read() as conn:
@@ -111,6 +111,36 @@ async def test_fifo_rate_limited_and_disabled_endpoints_are_never_handed_over(
     _, [row] = await publish_through(container, env, taker)
     assert row["lease_owner"] != taker.worker  # left for claiming (by any worker)
     assert taker.offered == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "room", "woken"),
+    [
+        (EndpointSpec(url="http://127.0.0.1:9/g"), True, False),  # handed over: no claim
+        (EndpointSpec(url="http://127.0.0.1:9/h"), False, True),  # no room here: claim it
+        (EndpointSpec(url="http://127.0.0.1:9/i", fifo=True), True, True),  # always claimed
+        (EndpointSpec(url="http://127.0.0.1:9/j", enabled=False), True, False),
+        (EndpointSpec(url="http://127.0.0.1:9/k"), True, "paused"),
+    ],
+)
+async def test_workers_are_woken_only_for_messages_they_can_claim_now(
+    container: Container, env: str, spec: EndpointSpec, room: bool, woken: bool | str
+) -> None:
+    # A disabled endpoint's messages are announced when it is re-enabled, a paused one's
+    # found by the workers' poll when the pause ends: waking every worker for each of
+    # them made every event cost a claim.
+    endpoint, _ = await container.endpoints.create(env, spec)
+    if woken == "paused":
+        async with container.db.transaction() as conn:
+            until = datetime.now(UTC) + timedelta(minutes=1)
+            await conn.execute(
+                update(endpoints).where(endpoints.c.id == endpoint.id).values(paused_until=until)
+            )
+        woken = False
+    wakeup = Wakeup()
+    listener = wakeup.listen()
+    await publish_through(container, env, Taker(accept=room), wakeup)
+    assert await listener.wait(0.01) is woken
 
 
 async def test_a_rolled_back_event_offers_nothing(container: Container, env: str) -> None:
