@@ -8,7 +8,6 @@ raises `survey.completed`; the others find nothing to update and raise nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from functools import partial
@@ -28,6 +27,7 @@ from plaudit.engagement.survey_records import (
 )
 from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft, rfc3339
+from plaudit.runtime.background import every
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import surveys
 
@@ -95,13 +95,12 @@ class SurveyDeadlineSweep:
         self._interval_s = interval_s
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                await self.sweep_once()
-            except Exception:  # the database may be away; the next pass retries
-                log.exception("survey deadline sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self._interval_s)
+        async def sweep() -> None:
+            await self.sweep_once()
+
+        await every(
+            self._interval_s, stopping, sweep, logger=log, failure="survey deadline sweep failed"
+        )
 
     async def sweep_once(self, now: datetime | None = None) -> int:
         """Complete every survey due at `now` (default: the clock); returns how many."""

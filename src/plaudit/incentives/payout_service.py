@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from plaudit.events.log import EventLog
 from plaudit.events.models import EventDraft
 from plaudit.incentives.payouts import approve, settle_due
 from plaudit.incentives.reversal import RevokeResult, revoke_many, revoke_one
+from plaudit.runtime.background import every
 from plaudit.store.database import Database
 from plaudit.store.engagement_tables import group_members
 from plaudit.store.incentive_tables import campaign_payouts
@@ -173,12 +173,10 @@ class PayoutScheduler:
         self._interval_s = interval_s
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                settled = await self._service.settle()
-                if settled:
-                    log.info("payout periods settled", extra={"count": settled})
-            except Exception:
-                log.exception("payout settlement failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self._interval_s)
+        async def settle() -> None:
+            if settled := await self._service.settle():
+                log.info("payout periods settled", extra={"count": settled})
+
+        await every(
+            self._interval_s, stopping, settle, logger=log, failure="payout settlement failed"
+        )

@@ -9,10 +9,10 @@ announced by one is no longer pending for the next.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from plaudit.incentives.engine import IncentiveEngine
+from plaudit.runtime.background import every
 from plaudit.store.database import Database
 
 log = logging.getLogger("plaudit.incentives")
@@ -31,12 +31,10 @@ class LeaderboardSweeper:
         return count
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                announced = await self.sweep()
-                if announced:
-                    log.info("leaderboards announced", extra={"count": announced})
-            except Exception:
-                log.exception("leaderboard sweep failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self._interval_s)
+        async def sweep() -> None:
+            if announced := await self.sweep():
+                log.info("leaderboards announced", extra={"count": announced})
+
+        await every(
+            self._interval_s, stopping, sweep, logger=log, failure="leaderboard sweep failed"
+        )

@@ -10,12 +10,12 @@ it twice: the loser's transaction fails and rolls back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import Final
 
 from plaudit.ingest.pipeline import IngestPipeline
+from plaudit.runtime.background import every
 
 log = logging.getLogger("plaudit.ingest")
 GRACE: Final = timedelta(minutes=1)
@@ -29,12 +29,10 @@ class IngestRecovery:
         self._interval_s = interval_s
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                done = await self._pipeline.recover(GRACE)
-                if done:
-                    log.warning("processed requests left unprocessed", extra={"requests": done})
-            except Exception:
-                log.exception("ingest recovery failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self._interval_s)
+        async def recover() -> None:
+            if done := await self._pipeline.recover(GRACE):
+                log.warning("processed requests left unprocessed", extra={"requests": done})
+
+        await every(
+            self._interval_s, stopping, recover, logger=log, failure="ingest recovery failed"
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 log = logging.getLogger("plaudit.runtime")
@@ -71,3 +71,22 @@ class BackgroundRunner:
                 )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._restart_delay_s)
+
+
+async def every(
+    interval_s: float,
+    stopping: asyncio.Event,
+    step: Callable[[], Awaitable[None]],
+    *,
+    logger: logging.Logger,
+    failure: str,
+) -> None:
+    """Run `step` now and then every `interval_s` until `stopping` is set. A step that
+    fails (the database away, say) is logged as `failure` and tried at the next interval."""
+    while not stopping.is_set():
+        try:
+            await step()
+        except Exception:
+            logger.exception(failure)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), interval_s)
