@@ -7,15 +7,14 @@ backlog of a few thousand is many times the claim's window.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event, text, update
+from sqlalchemy import Connection, text, update
 
 from plaudit.app_container import Container
 from plaudit.delivery.claim_queries import due_by_endpoint, due_in_window
@@ -27,7 +26,7 @@ from plaudit.domain.event_catalog import default_catalog
 from plaudit.events.models import EventDraft
 from plaudit.store.tables import endpoints
 from tests.integration.delivery_helpers import own_plaudit
-from tests.integration.postgres_plans import nodes
+from tests.integration.postgres_plans import plan_of, rows_read
 
 LIMITS = ClaimLimits(batch=4, per_endpoint=4, lease=timedelta(seconds=60))
 CLOGGED_TYPE = "milestone.work_anniversary"
@@ -142,14 +141,8 @@ async def test_on_postgresql_the_claim_reads_only_ready_endpoints_messages(
         "c_endpoint": None,
     }
     async with setup.container.db.transaction() as conn:
-        with _explained(conn.sync_engine):
-            found = (await conn.execute(due_by_endpoint("postgresql", False), params)).scalar()
-    plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-    read = sum(
-        node["Actual Rows"] * node["Actual Loops"]
-        for node in nodes(plan)
-        if node.get("Relation Name") == "messages"
-    )
+        plan = await plan_of(conn, due_by_endpoint("postgresql", False), params)
+    read = rows_read(plan, "messages")
     assert read <= 3, read  # the healthy endpoint's three, none of the 2000
 
 
@@ -172,15 +165,8 @@ async def test_on_postgresql_the_window_reads_no_more_than_its_size(
     }
     async with setup.container.db.transaction() as conn:
         await conn.execute(PG_INDEXES_ONLY)
-        with _explained(conn.sync_engine):
-            found = (await conn.execute(due_in_window("postgresql"), params)).scalar()
-    plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-    read = [
-        node["Actual Rows"] * node["Actual Loops"]
-        for node in nodes(plan)
-        if node.get("Relation Name") == "messages"
-    ]
-    assert read == [8], read
+        plan = await plan_of(conn, due_in_window("postgresql"), params)
+    assert rows_read(plan, "messages") == 8
 
 
 @asynccontextmanager
@@ -205,19 +191,3 @@ async def _sqlite_steps(container: Container) -> AsyncIterator[list[int]]:
         yield counted
     finally:
         await container.db.write(handler(False))
-
-
-@contextmanager
-def _explained(engine: Engine) -> Iterator[None]:
-    """Statements run meanwhile report PostgreSQL's plan instead of their rows."""
-
-    def explain(
-        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
-    ) -> tuple[str, Any]:
-        return "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters
-
-    event.listen(engine, "before_cursor_execute", explain, retval=True)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", explain)
