@@ -63,7 +63,7 @@ def load_employees(
     require_active: bool = True,
     field: str = "employee_id",
 ) -> Mapping[str, EmployeeRecord]:
-    """The named employees of this environment, by id.
+    """The named employees of this environment, by id, in the order the ids were given.
 
     Raises ValidationFailed naming every unknown id, then (if `require_active`) Conflict
     naming every deactivated one. `field` is the request field the ids came from, so the
@@ -78,7 +78,10 @@ def load_employees(
             employees.c.environment_id == environment_id, employees.c.id.in_(askable)
         )
     ).all()
-    found = {row.id: employee_record(row) for row in rows}
+    by_id = {row.id: employee_record(row) for row in rows}
+    # In the order asked, not the order the database happened to return them in: callers
+    # answer with these (a group's `added`), and the same request must get the same answer.
+    found = {employee_id: by_id[employee_id] for employee_id in wanted if employee_id in by_id}
     _refuse_unknown(wanted, found, field)
     if require_active:
         inactive = [employee_id for employee_id in wanted if not found[employee_id].active]
